@@ -1,0 +1,33 @@
+//! `fencepost`: replay a GPS trace against fences, serve the order middleware, simulate a fleet.
+//! Each subcommand lives in its own module; this file only parses and dispatches.
+
+mod replay;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fencepost", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay a GPS trace against geofences and print events as JSON lines.
+    Replay(replay::ReplayArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("fencepost: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
