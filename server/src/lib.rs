@@ -1,0 +1,1 @@
+//! Fencepost order middleware (work in progress).
