@@ -6,6 +6,7 @@
 //! [`io`] reads traces and fences from files; [`synth`] makes labelled synthetic traces.
 
 pub mod clean;
+pub mod companion;
 pub mod engine;
 pub mod error;
 pub mod eta;
