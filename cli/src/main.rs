@@ -2,6 +2,7 @@
 //! Each subcommand lives in its own module; this file only parses and dispatches.
 
 mod replay;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -16,12 +17,15 @@ struct Cli {
 enum Command {
     /// Replay a GPS trace against geofences and print events as JSON lines.
     Replay(replay::ReplayArgs),
+    /// Drive a simulated fleet through the whole order lifecycle and report what happened.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
