@@ -11,12 +11,16 @@ pub enum Error {
     Fix(#[from] FixError),
     #[error("invalid fence {id}: {reason}")]
     Fence { id: String, reason: String },
+    #[error("invalid engine configuration: {reason}")]
+    Config { reason: String },
     #[error("{path}:{line}: {reason}")]
     Parse {
         path: String,
         line: usize,
         reason: String,
     },
+    #[error("{path}: unsupported file type (expected {expected})")]
+    UnsupportedFormat { path: String, expected: &'static str },
     #[error("{path}: {source}")]
     Io {
         path: String,
