@@ -1,0 +1,230 @@
+//! The geofence engine: raw fixes in, geofence events out.
+//!
+//! Per fix: [`Cleaner`] (validate, order, quarantine, motion) → target distance/ETA ([`EtaTracker`]) →
+//! the fences that could contain the fix (from the [`FenceIndex`]) plus those with live state → each
+//! fence's [`FenceState`] hysteresis. Events come out in that order: `approaching`/`eta` for the target,
+//! then fence transitions in fence-slot order.
+//!
+//! [`Lookup::LinearScan`] evaluates every fence on every fix instead of asking the index: the same
+//! semantics with no index, used as the benchmark baseline and as the oracle in property tests.
+
+mod config;
+mod fences;
+mod hysteresis;
+
+use std::collections::HashMap;
+
+pub use config::EngineConfig;
+
+use crate::clean::{CleanFix, Cleaner, FixStatus};
+use crate::error::Error;
+use crate::eta::{EtaTracker, TargetProgress};
+use crate::event::GeofenceEvent;
+use crate::fence::Fence;
+use crate::fix::{FixError, LocationFix};
+use crate::geodesy::signed_distance_m;
+use crate::index::FenceIndex;
+use fences::FenceSet;
+use hysteresis::FenceState;
+
+/// How the engine finds the fences to evaluate for a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lookup {
+    /// The R*-tree: cost per fix independent of the number of fences.
+    #[default]
+    Index,
+    /// Every fence, every fix: the baseline.
+    LinearScan,
+}
+
+pub struct GeofenceEngine {
+    config: EngineConfig,
+    lookup: Lookup,
+    fences: FenceSet,
+    index: FenceIndex,
+    /// Fences that are inside or have an entry pending; all others are idle and not stored.
+    states: HashMap<u32, FenceState>,
+    cleaner: Cleaner,
+    eta: EtaTracker,
+    /// Reused between fixes to avoid an allocation per fix.
+    scratch: Vec<u32>,
+}
+
+impl GeofenceEngine {
+    pub fn new(fences: Vec<Fence>, config: EngineConfig) -> Result<Self, Error> {
+        Self::with_lookup(fences, config, Lookup::Index)
+    }
+
+    pub fn with_lookup(
+        fences: Vec<Fence>,
+        config: EngineConfig,
+        lookup: Lookup,
+    ) -> Result<Self, Error> {
+        config
+            .validate()
+            .map_err(|reason| Error::Config { reason })?;
+        let mut set = FenceSet::default();
+        let mut caps = Vec::with_capacity(fences.len());
+        for fence in fences {
+            caps.push(set.add(fence)?);
+        }
+        let index = match lookup {
+            Lookup::Index => FenceIndex::bulk(caps),
+            Lookup::LinearScan => FenceIndex::default(),
+        };
+        Ok(Self {
+            cleaner: Cleaner::new(&config),
+            config,
+            lookup,
+            fences: set,
+            index,
+            states: HashMap::new(),
+            eta: EtaTracker::default(),
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn fence_count(&self) -> usize {
+        self.fences.len()
+    }
+
+    /// Adds a fence, or replaces the one with the same id (its state starts afresh: outside).
+    pub fn insert_fence(&mut self, fence: Fence) -> Result<(), Error> {
+        fences::validate(&fence)?;
+        let id = fence.id.clone();
+        let was_target = self.eta.target_id() == Some(id.as_str());
+        self.remove_fence(&id);
+        let (slot, cap) = self.fences.add(fence)?;
+        if self.lookup == Lookup::Index {
+            self.index.insert(slot, &cap);
+        }
+        if was_target {
+            self.eta.set_target(Some(id));
+        }
+        Ok(())
+    }
+
+    /// Removes a fence; false if there was none with that id. Removing the target clears the target.
+    pub fn remove_fence(&mut self, id: &str) -> bool {
+        let Some((slot, cap)) = self.fences.remove(id) else {
+            return false;
+        };
+        if self.lookup == Lookup::Index {
+            self.index.remove(slot, &cap);
+        }
+        self.states.remove(&slot);
+        if self.eta.target_id() == Some(id) {
+            self.eta.set_target(None);
+        }
+        true
+    }
+
+    /// Chooses the fence to report distance, ETA and `approaching` for, and starts a new leg.
+    pub fn set_target(&mut self, fence_id: Option<&str>) -> Result<(), Error> {
+        if let Some(id) = fence_id {
+            if self.fences.slot_of(id).is_none() {
+                return Err(Error::Fence {
+                    id: id.to_string(),
+                    reason: "no such fence".into(),
+                });
+            }
+        }
+        self.eta.set_target(fence_id.map(str::to_string));
+        Ok(())
+    }
+
+    /// Follows this road route ((lat, lon) vertices, e.g. [`crate::eta::Route::polyline`]) for the ETA
+    /// of the current leg. Returns false if there is no target or the polyline is unusable.
+    pub fn set_route(&mut self, polyline: Vec<(f64, f64)>) -> bool {
+        let Some(fence) = self
+            .eta
+            .target_id()
+            .and_then(|id| self.fences.slot_of(id))
+            .and_then(|slot| self.fences.get(slot))
+        else {
+            return false;
+        };
+        self.eta.set_route(polyline, &fence.fence)
+    }
+
+    /// Validates, cleans and evaluates one fix; returns the events it caused, in order.
+    /// Rejected input (NaN, out of range, time backwards) → `Err`. Duplicates and quarantined jumps →
+    /// `Ok(vec![])` with the status visible through [`GeofenceEngine::last_fix`].
+    pub fn process(&mut self, fix: LocationFix) -> Result<Vec<GeofenceEvent>, FixError> {
+        let clean = self.cleaner.push(fix)?;
+        let mut events = Vec::new();
+        if clean.status != FixStatus::Accepted {
+            return Ok(events);
+        }
+        let clean = clean.clone();
+
+        let target = self
+            .eta
+            .target_id()
+            .and_then(|id| self.fences.slot_of(id))
+            .and_then(|slot| self.fences.get(slot))
+            .map(|s| &s.fence);
+        self.eta.update(&self.config, target, &clean, &mut events);
+
+        self.collect_candidates(&clean);
+        let mut kinds = Vec::new();
+        for &slot in &self.scratch {
+            let Some(stored) = self.fences.get(slot) else {
+                continue;
+            };
+            let d = signed_distance_m(&stored.fence.shape, clean.fix.lat, clean.fix.lon);
+            let state = self.states.entry(slot).or_default();
+            state.step(&self.config, d, stored.fence.dwell_s, &clean, &mut kinds);
+            if state.is_idle() {
+                self.states.remove(&slot);
+            }
+            for kind in kinds.drain(..) {
+                events.push(GeofenceEvent {
+                    kind,
+                    fence_id: stored.fence.id.clone(),
+                    time_ms: clean.fix.time_ms,
+                    distance_m: None,
+                    eta_s: None,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// Fills `scratch` with the slots to evaluate, sorted so events come out in a stable order.
+    fn collect_candidates(&mut self, clean: &CleanFix) {
+        self.scratch.clear();
+        match self.lookup {
+            Lookup::Index => {
+                self.index
+                    .candidates(clean.fix.lat, clean.fix.lon, &mut self.scratch);
+                self.scratch.extend(self.states.keys().copied());
+                self.scratch.sort_unstable();
+                self.scratch.dedup();
+            }
+            Lookup::LinearScan => self
+                .scratch
+                .extend(self.fences.iter().map(|(slot, _)| slot)),
+        }
+    }
+
+    /// The latest fix that was not rejected, with its derived speed, motion and status.
+    pub fn last_fix(&self) -> Option<&CleanFix> {
+        self.cleaner.last()
+    }
+
+    /// Whether the engine considers the driver inside the fence (hysteresis state); `None` if unknown id.
+    pub fn is_inside(&self, fence_id: &str) -> Option<bool> {
+        let slot = self.fences.slot_of(fence_id)?;
+        Some(self.states.get(&slot).is_some_and(|s| s.inside))
+    }
+
+    /// Distance and ETA to the target as of the last accepted fix.
+    pub fn target_progress(&self) -> Option<TargetProgress> {
+        self.eta.progress().cloned()
+    }
+}

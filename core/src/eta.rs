@@ -1,1 +1,0 @@
-//! See lib.rs for the pipeline; this module is being written.

@@ -1,0 +1,180 @@
+//! Distance and ETA to the target fence, and the `approaching` / `eta` events.
+//!
+//! - Distance is geodesic, from the fix to the fence boundary (0 inside).
+//! - Travel distance follows the route polyline when one is set and the driver is on it; otherwise it
+//!   is the straight-line distance times the circuity factor (roads are 1.2–1.4× longer in cities).
+//! - Speed blends the current speed with the average over the last couple of minutes (so a red light
+//!   does not send the ETA to infinity, and a burst of speed does not collapse it), floored at
+//!   `min_eta_speed_mps`; before any history it is `default_speed_mps`.
+//! - `approaching` fires once per leg (a leg starts with [`EtaTracker::set_target`]) when the distance
+//!   falls under the approach ring or the ETA under `approach_eta_s`.
+//! - `eta` is emitted for the first fix of a leg and then whenever ETA or distance moved meaningfully.
+
+mod directions;
+mod route;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+pub use directions::{DirectionsError, DirectionsProvider, OpenRouteService, Route, RouteFuture};
+pub(crate) use route::RouteLine;
+
+use crate::clean::CleanFix;
+use crate::engine::EngineConfig;
+use crate::event::{EventKind, GeofenceEvent};
+use crate::fence::Fence;
+use crate::geodesy::signed_distance_m;
+
+/// Where the driver stands relative to the target, as of the last accepted fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetProgress {
+    pub fence_id: String,
+    pub time_ms: i64,
+    /// Geodesic distance to the fence boundary (0 inside).
+    pub distance_m: f64,
+    /// Distance still to drive: along the route when following one, else straight-line × circuity.
+    pub travel_distance_m: f64,
+    pub eta_s: f64,
+    /// Whether `travel_distance_m` came from the route polyline.
+    pub on_route: bool,
+}
+
+struct Leg {
+    fence_id: String,
+    route: Option<RouteLine>,
+    approached: bool,
+    last_emitted: Option<(f64, f64)>,
+    progress: Option<TargetProgress>,
+}
+
+#[derive(Default)]
+pub(crate) struct EtaTracker {
+    leg: Option<Leg>,
+    /// (time, speed) of recent accepted fixes, oldest first.
+    speeds: VecDeque<(i64, f64)>,
+}
+
+impl EtaTracker {
+    /// Starts a new leg (or none). Calling it again with the same id also starts a new leg.
+    pub fn set_target(&mut self, fence_id: Option<String>) {
+        self.leg = fence_id.map(|fence_id| Leg {
+            fence_id,
+            route: None,
+            approached: false,
+            last_emitted: None,
+            progress: None,
+        });
+    }
+
+    pub fn target_id(&self) -> Option<&str> {
+        self.leg.as_ref().map(|l| l.fence_id.as_str())
+    }
+
+    /// Sets the route polyline ((lat, lon) vertices) to follow for the current leg. Returns false if
+    /// there is no target or the polyline has fewer than two usable vertices.
+    pub fn set_route(&mut self, polyline: Vec<(f64, f64)>, fence: &Fence) -> bool {
+        match &mut self.leg {
+            Some(leg) if leg.fence_id == fence.id => {
+                leg.route = RouteLine::new(polyline, &fence.shape);
+                leg.route.is_some()
+            }
+            _ => false,
+        }
+    }
+
+    pub fn progress(&self) -> Option<&TargetProgress> {
+        self.leg.as_ref().and_then(|l| l.progress.as_ref())
+    }
+
+    /// Records the fix's speed and, if the target fence is given, updates progress and pushes events.
+    pub fn update(
+        &mut self,
+        config: &EngineConfig,
+        target: Option<&Fence>,
+        fix: &CleanFix,
+        events: &mut Vec<GeofenceEvent>,
+    ) {
+        let t = fix.fix.time_ms;
+        if let Some(speed) = fix.speed_mps {
+            self.speeds.push_back((t, speed));
+        }
+        let window_ms = (config.recent_speed_window_s * 1000.0) as i64;
+        while self
+            .speeds
+            .front()
+            .is_some_and(|(ts, _)| *ts < t - window_ms)
+        {
+            self.speeds.pop_front();
+        }
+        let speed = self.blended_speed(config, fix.speed_mps);
+
+        let (Some(leg), Some(fence)) = (self.leg.as_mut(), target) else {
+            return;
+        };
+        let (lat, lon) = (fix.fix.lat, fix.fix.lon);
+        let distance_m = signed_distance_m(&fence.shape, lat, lon).max(0.0);
+        let on_route_m = leg
+            .route
+            .as_ref()
+            .and_then(|r| r.remaining_m(lat, lon, config.off_route_m));
+        let travel_distance_m = if distance_m == 0.0 {
+            0.0
+        } else {
+            on_route_m.unwrap_or(distance_m * config.circuity_factor)
+        };
+        let eta_s = travel_distance_m / speed;
+        let progress = TargetProgress {
+            fence_id: leg.fence_id.clone(),
+            time_ms: t,
+            distance_m,
+            travel_distance_m,
+            eta_s,
+            on_route: on_route_m.is_some(),
+        };
+        let event = |kind| GeofenceEvent {
+            kind,
+            fence_id: leg.fence_id.clone(),
+            time_ms: t,
+            distance_m: Some(distance_m),
+            eta_s: Some(eta_s),
+        };
+        let approach_m = fence.approach_m.unwrap_or(config.approach_m);
+        if !leg.approached && (distance_m <= approach_m || eta_s <= config.approach_eta_s) {
+            leg.approached = true;
+            events.push(event(EventKind::Approaching));
+        }
+        let changed = leg.last_emitted.is_none_or(|(d, e)| {
+            (distance_m - d).abs() >= config.eta_min_distance_change_m
+                || (eta_s - e).abs() >= config.eta_min_change_s
+                || (distance_m == 0.0) != (d == 0.0)
+        });
+        if changed {
+            events.push(event(EventKind::Eta));
+            leg.last_emitted = Some((distance_m, eta_s));
+        }
+        leg.progress = Some(progress);
+    }
+
+    fn blended_speed(&self, config: &EngineConfig, current: Option<f64>) -> f64 {
+        // Time-weighted mean of the recent speeds: each sample stands for the interval before it.
+        let (mut weighted, mut span) = (0.0, 0.0);
+        for (a, b) in self.speeds.iter().zip(self.speeds.iter().skip(1)) {
+            let dt = (b.0 - a.0) as f64;
+            weighted += b.1 * dt;
+            span += dt;
+        }
+        let recent = if span > 0.0 {
+            weighted / span
+        } else {
+            config.default_speed_mps
+        };
+        let blended = match current {
+            Some(c) => {
+                config.current_speed_weight * c + (1.0 - config.current_speed_weight) * recent
+            }
+            None => recent,
+        };
+        blended.max(config.min_eta_speed_mps)
+    }
+}
