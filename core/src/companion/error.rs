@@ -32,6 +32,8 @@ pub enum Error {
     },
     #[error("the token provider failed: {0}")]
     Token(String),
+    #[error("invalid offer: {0}")]
+    InvalidOffer(&'static str),
     #[error("no offer with that id is open")]
     UnknownOffer,
     #[error("{action} is not possible while {phase}")]
@@ -72,7 +74,7 @@ impl From<Error> for CompanionError {
     fn from(err: Error) -> Self {
         let reason = err.to_string();
         match err {
-            Error::Config(_) | Error::Fix(_) | Error::UnknownOffer => {
+            Error::Config(_) | Error::Fix(_) | Error::UnknownOffer | Error::InvalidOffer(_) => {
                 CompanionError::InvalidInput { reason }
             }
             Error::InvalidPhase { .. } => CompanionError::InvalidState { reason },

@@ -269,6 +269,28 @@ impl Outbox {
         )?)
     }
 
+    /// Attempts already made on the order's oldest pending message (None: its queue is empty). A head
+    /// that has failed before means the server is unreachable: fixes then wait and coalesce.
+    pub fn head_attempts(&self, order_id: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT attempts FROM outbox WHERE status = 'pending' AND order_id = ?1
+                 ORDER BY seq LIMIT 1",
+                [order_id],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// `sync_now`: every pending message becomes due at once (backoff forgotten).
+    pub fn make_all_due(&mut self) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET next_attempt_ms = 0 WHERE status = 'pending'",
+            [],
+        )?)
+    }
+
     pub fn mark_sent(&mut self, seq: i64, now_ms: i64) -> Result<()> {
         self.conn.execute(
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, done_ms = ?2, last_error = NULL
