@@ -3,13 +3,18 @@
 #![allow(dead_code)]
 
 mod error;
+mod faults;
 mod fleet;
 mod geo;
 mod metrics;
 mod movement;
+mod proxy;
+mod record;
+mod report;
 mod routing;
 mod stores;
 mod streets;
+mod summary;
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {}
