@@ -10,7 +10,8 @@
 //! - Speed and heading are derived over a few seconds when the platform gives none, so jitter of a few
 //!   metres between fixes does not read as movement.
 //! - Motion is `Stopped` when every fix of the last `stop_hold_s` (and the last fix before them) lies
-//!   within `stop_radius_m` of the newest one. Loggers that write nothing while stationary produce a
+//!   within `stop_radius_m` of the newest one, at an average under `stop_speed_mps`; it takes twice
+//!   that speed or distance to read as moving again (see [`Cleaner`]'s `motion`). Loggers that write nothing while stationary produce a
 //!   long gap followed by a fix in the same place: the fix before the gap counts, so the gap reads as
 //!   a stop.
 
@@ -77,6 +78,8 @@ pub struct Cleaner {
     pending: Vec<LocationFix>,
     last_time_ms: Option<i64>,
     last: Option<CleanFix>,
+    /// Where the current stop began, while `Stopped`.
+    stopped_at: Option<(f64, f64)>,
 }
 
 impl Cleaner {
@@ -96,6 +99,7 @@ impl Cleaner {
             pending: Vec::new(),
             last_time_ms: None,
             last: None,
+            stopped_at: None,
         }
     }
 
@@ -139,6 +143,7 @@ impl Cleaner {
             // Later fixes agree with the jump: the old track is what was wrong. Start afresh there.
             self.pending.clear();
             self.history.clear();
+            self.stopped_at = None;
             return Ok(self.accept(fix));
         }
         Ok(self.record(fix, FixStatus::Quarantined))
@@ -217,23 +222,45 @@ impl Cleaner {
         (speed, heading)
     }
 
-    fn motion(&self, fix: &LocationFix, speed: Option<f64>) -> Motion {
-        let reported_fast = fix
-            .speed_mps
-            .is_some_and(|s| s > self.params.stop_speed_mps);
-        let Some(anchor) = self.anchor(fix.time_ms, self.params.stop_hold_ms) else {
-            return if reported_fast || speed.is_some_and(|s| s > self.params.stop_speed_mps * 4.0) {
+    /// Motion with hysteresis. Becoming `Stopped` needs the last `stop_hold_s` to stay within
+    /// `stop_radius_m` at an average under `stop_speed_mps`; leaving it needs twice either: an average
+    /// over twice the stop speed, or a fix twice the stop radius from where the stop began. A slow
+    /// crawl past a stop therefore never reads as stopped, and a few metres of jitter never reads as
+    /// moving again.
+    fn motion(&mut self, fix: &LocationFix, speed: Option<f64>) -> Motion {
+        let p = self.params.clone();
+        let reported = fix.speed_mps;
+        let Some(anchor) = self.anchor(fix.time_ms, p.stop_hold_ms).cloned() else {
+            // No window yet: only a clearly fast speed says anything.
+            self.stopped_at = None;
+            return if reported
+                .or(speed)
+                .is_some_and(|s| s > p.stop_speed_mps * 2.0)
+            {
                 Motion::Moving
             } else {
                 Motion::Unknown
             };
         };
-        let still = self
+        let window_s = (fix.time_ms - anchor.time_ms) as f64 / 1000.0;
+        let average = distance_m(anchor.lat, anchor.lon, fix.lat, fix.lon) / window_s;
+        if let Some((lat, lon)) = self.stopped_at {
+            let strayed = distance_m(lat, lon, fix.lat, fix.lon) > 2.0 * p.stop_radius_m;
+            let fast = average > 2.0 * p.stop_speed_mps
+                || reported.is_some_and(|s| s > 2.0 * p.stop_speed_mps);
+            if !strayed && !fast {
+                return Motion::Stopped;
+            }
+            self.stopped_at = None;
+        }
+        let within = self
             .history
             .iter()
             .filter(|f| f.time_ms >= anchor.time_ms)
-            .all(|f| distance_m(f.lat, f.lon, fix.lat, fix.lon) <= self.params.stop_radius_m);
-        if still && !reported_fast {
+            .all(|f| distance_m(f.lat, f.lon, fix.lat, fix.lon) <= p.stop_radius_m);
+        let slow = average <= p.stop_speed_mps && reported.is_none_or(|s| s <= p.stop_speed_mps);
+        if within && slow {
+            self.stopped_at = Some((anchor.lat, anchor.lon));
             Motion::Stopped
         } else {
             Motion::Moving

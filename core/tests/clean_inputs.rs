@@ -5,6 +5,7 @@ mod support;
 
 use fencepost_core::clean::{FixStatus, Motion};
 use fencepost_core::engine::{EngineConfig, GeofenceEngine};
+use fencepost_core::synth::NoiseModel;
 use fencepost_core::{EventKind, FixError, LocationFix};
 use support::{circle, munich_fixes, offset};
 
@@ -203,18 +204,51 @@ fn derived_speed_and_heading_follow_the_track() {
 #[test]
 fn jitter_while_parked_reads_as_stopped() {
     let mut engine = engine();
-    // ±6 m of deterministic jitter around one point, 1 Hz, for two minutes.
+    // ±4 m of deterministic white jitter on each axis around one point, 1 Hz, for two minutes.
+    let mut motions = Vec::new();
     for t in 0..120 {
-        let (e, n) = (6.0 * ((t * 7) as f64).sin(), 6.0 * ((t * 13) as f64).cos());
+        let (e, n) = (4.0 * ((t * 7) as f64).sin(), 4.0 * ((t * 13) as f64).cos());
         let (lat, lon) = offset(52.66, -8.62, e, n);
         engine.process(fix(t, lat, lon)).expect("valid");
-        if t >= 5 {
-            assert_eq!(
-                engine.last_fix().map(|f| f.motion),
-                Some(Motion::Stopped),
-                "t = {t}"
-            );
+        motions.push(engine.last_fix().map(|f| f.motion));
+    }
+    let first = motions
+        .iter()
+        .position(|m| *m == Some(Motion::Stopped))
+        .expect("reads as stopped");
+    assert!(first <= 20, "stopped only at {first} s");
+    assert!(motions[first..].iter().all(|m| *m == Some(Motion::Stopped)));
+}
+
+#[test]
+fn phone_noise_while_parked_reads_as_stopped() {
+    let truth: Vec<LocationFix> = (0..600).map(|t| fix(t, 60.17, 24.94)).collect();
+    for seed in 0..10 {
+        let mut engine = engine();
+        let noisy = NoiseModel::urban().apply(&truth, seed);
+        let mut stopped = 0;
+        for f in noisy {
+            engine.process(f).expect("valid");
+            stopped += usize::from(engine.last_fix().map(|f| f.motion) == Some(Motion::Stopped));
         }
+        assert!(
+            stopped >= 540,
+            "seed {seed}: stopped on {stopped} of 600 fixes"
+        );
+    }
+}
+
+#[test]
+fn crawling_past_at_3_m_per_s_is_not_stopped() {
+    let mut engine = engine();
+    for t in 0..60 {
+        let (lat, lon) = offset(52.66, -8.62, 3.0 * t as f64, 0.0);
+        engine.process(fix(t, lat, lon)).expect("valid");
+        assert_ne!(
+            engine.last_fix().map(|f| f.motion),
+            Some(Motion::Stopped),
+            "t = {t}"
+        );
     }
 }
 
