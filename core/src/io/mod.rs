@@ -23,9 +23,11 @@ mod geojson_doc;
 mod geojson_trace;
 mod gpx;
 mod json_lines;
+mod replay;
 mod time;
 
 pub use fences::{parse_fences_str, read_fences};
+pub use replay::{replay, write_event, ReplaySummary, ReplayWarning};
 
 use crate::error::{Error, Result};
 use crate::fix::{FixError, LocationFix};
