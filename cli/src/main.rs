@@ -2,6 +2,7 @@
 //! Each subcommand lives in its own module; this file only parses and dispatches.
 
 mod replay;
+mod serve;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Replay a GPS trace against geofences and print events as JSON lines.
     Replay(replay::ReplayArgs),
+    /// Run the order middleware (HTTP API + workflow engine) on a SQLite database.
+    Serve(serve::ServeArgs),
     /// Drive a simulated fleet through the whole order lifecycle and report what happened.
     Simulate(simulate::SimulateArgs),
 }
@@ -25,6 +28,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
     };
     match result {

@@ -1,0 +1,279 @@
+//! A blocking JSON client for the server's HTTP API, plus builders for typical request bodies.
+//! Every `post` sends a fresh `Idempotency-Key` unless the test picks one.
+
+use std::cell::Cell;
+use std::io::{BufRead, BufReader};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+static KEY_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A key unique within this test process.
+pub fn fresh_key() -> String {
+    format!(
+        "test-{}-{}",
+        std::process::id(),
+        KEY_COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub replayed: bool,
+}
+
+impl Resp {
+    /// The error code of an error body (`""` when absent).
+    pub fn code(&self) -> &str {
+        self.body.get("code").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+    /// Asserts status and error code, and that the message is a non-empty sentence; returns the message.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status, status, "status for {code}: body {}", self.text);
+        assert_eq!(self.code(), code, "code: body {}", self.text);
+        assert!(
+            self.message().len() > 10,
+            "message should explain: {}",
+            self.text
+        );
+        self.message().to_string()
+    }
+}
+
+pub struct Api {
+    base: String,
+    client: Client,
+    /// Seconds the server's test clock has been advanced through this client.
+    advanced_s: Cell<i64>,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Self {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("http client");
+        Self {
+            base: base.to_string(),
+            client,
+            advanced_s: Cell::new(0),
+        }
+    }
+
+    fn finish(resp: reqwest::blocking::Response) -> Resp {
+        let status = resp.status().as_u16();
+        let replayed = resp.headers().get("idempotent-replayed").is_some();
+        let text = resp.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            replayed,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::finish(req.send().expect("GET request"))
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.post_with_key(path, token, Some(&fresh_key()), body)
+    }
+
+    pub fn post_with_key(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Resp {
+        let bytes = serde_json::to_vec(body).expect("serialisable body");
+        self.post_raw(path, token, key, "application/json", bytes)
+    }
+
+    pub fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        Self::finish(req.send().expect("POST request"))
+    }
+
+    /// The server's clock as this client knows it (wall clock plus what the test advanced).
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.advanced_s.get())
+    }
+
+    pub fn now_rfc3339(&self) -> String {
+        self.now().to_rfc3339()
+    }
+
+    /// `POST /admin/clock/advance` (server started with --test-clock): fires every timer that fell due.
+    pub fn advance(&self, admin: &str, seconds: i64) {
+        let r = self.post(
+            "/admin/clock/advance",
+            Some(admin),
+            &json!({ "seconds": seconds }),
+        );
+        assert_eq!(r.status, 200, "advance clock: {}", r.text);
+        self.advanced_s.set(self.advanced_s.get() + seconds);
+    }
+
+    /// Tells a restarted server's client that its clock offset is back to zero.
+    pub fn reset_clock(&self) {
+        self.advanced_s.set(0);
+    }
+
+    pub fn create_store(&self, admin: &str, body: &Value) -> (String, String) {
+        let r = self.post("/admin/stores", Some(admin), body);
+        assert_eq!(r.status, 201, "create store: {}", r.text);
+        (
+            r.body["store"]["storeId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            r.body["token"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    pub fn create_driver(&self, admin: &str) -> (String, String) {
+        let r = self.post(
+            "/admin/drivers",
+            Some(admin),
+            &json!({"name": "test driver"}),
+        );
+        assert_eq!(r.status, 201, "create driver: {}", r.text);
+        (
+            r.body["driverId"].as_str().unwrap_or_default().to_string(),
+            r.body["token"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    pub fn create_customer(&self, admin: &str) -> (String, String) {
+        let r = self.post("/admin/customers", Some(admin), &json!({}));
+        assert_eq!(r.status, 201, "create customer: {}", r.text);
+        (
+            r.body["customerId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            r.body["token"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    /// A location report of one fix at the given place, stamped with the server's clock.
+    pub fn report_location(
+        &self,
+        driver: &str,
+        lat: f64,
+        lon: f64,
+        order: Option<(&str, f64, f64)>,
+    ) -> Resp {
+        let mut body = json!({"fixes": [{"time": self.now_rfc3339(), "latitude": lat, "longitude": lon, "accuracyM": 8.0}]});
+        if let Some((order_id, distance_m, eta_s)) = order {
+            body["orderId"] = json!(order_id);
+            body["distanceM"] = json!(distance_m);
+            body["etaS"] = json!(eta_s);
+        }
+        self.post("/driver/locations", Some(driver), &body)
+    }
+
+    /// Reads the server-sent-event feed at `path` from `after` until an event of `kind` arrives (bounded).
+    /// Returns its id and data.
+    pub fn next_event(&self, path: &str, token: &str, after: i64, kind: &str) -> (i64, Value) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let resp = self
+            .client
+            .get(format!("{}{path}?after={after}", self.base))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .expect("SSE request");
+        assert_eq!(resp.status().as_u16(), 200, "SSE status");
+        let mut reader = BufReader::new(resp);
+        let (mut id, mut event, mut data) = (0i64, String::new(), String::new());
+        let mut line = String::new();
+        while Instant::now() < deadline {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let l = line.trim_end_matches(['\r', '\n']);
+            if let Some(v) = l.strip_prefix("id:") {
+                id = v.trim().parse().unwrap_or(0);
+            } else if let Some(v) = l.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = l.strip_prefix("data:") {
+                data.push_str(v.trim());
+            } else if l.is_empty() && !event.is_empty() {
+                if event == kind {
+                    return (id, serde_json::from_str(&data).unwrap_or(Value::Null));
+                }
+                event.clear();
+                data.clear();
+            }
+        }
+        panic!("no `{kind}` event on {path} after id {after} within 10 s");
+    }
+}
+
+/// Central Helsinki, where the test stores are.
+pub const STORE_LAT: f64 = 60.1699;
+pub const STORE_LON: f64 = 24.9384;
+/// A delivery address ~1.1 km north of the store.
+pub const HOME_LAT: f64 = 60.1799;
+pub const HOME_LON: f64 = 24.9384;
+
+/// An always-open store at the test location.
+pub fn store_body(store_id: &str) -> Value {
+    json!({"storeId": store_id, "name": "Test Pizza", "location": {"latitude": STORE_LAT, "longitude": STORE_LON},
+           "fence": {"radiusM": 40}, "capacity": 20})
+}
+
+pub fn order_body(store_id: &str) -> Value {
+    json!({
+        "storeId": store_id, "paymentId": "pay-1",
+        "pies": [{"size": "large", "cheese": "medium", "toppings": ["basil", "tomato"]}],
+        "deliveryAddress": {"coordinates": {"latitude": HOME_LAT, "longitude": HOME_LON},
+            "streetAddress": "Mannerheimintie 1", "city": "Helsinki", "postalCode": "00100", "province": "Uusimaa"}
+    })
+}
+
+/// Handoff evidence at a place, stamped with the server clock.
+pub fn evidence(api: &Api, lat: f64, lon: f64) -> Value {
+    json!({"time": api.now_rfc3339(), "latitude": lat, "longitude": lon, "accuracyM": 8.0, "insideFence": true, "mock": false})
+}
