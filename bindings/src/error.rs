@@ -4,7 +4,10 @@
 //! driver, report a bug), not a mirror of the internal error types. Reasons never carry coordinates or
 //! tokens.
 
+use fencepost_core::companion::CompanionError;
 use fencepost_core::{Error as CoreError, FixError};
+
+use crate::pickup::PickupRefusal;
 
 /// An error from the Fencepost core, in terms a caller can act on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
@@ -17,6 +20,13 @@ pub enum ApiError {
     /// active dispatch). Refresh the UI from `state()`.
     #[error("not allowed now: {reason}")]
     InvalidState { reason: String },
+    /// The pickup scan was refused; `refusal` says why, for the driver (wrong order, stale or
+    /// inaccurate fix, outside the store's fence, mocked location).
+    #[error("pickup refused: {refusal:?}")]
+    PickupRefused { refusal: PickupRefusal },
+    /// The companion was shut down; create a new one to continue.
+    #[error("the companion has been shut down")]
+    ShutDown,
     /// The backend could not be reached or answered with an error. Messages stay in the durable outbox
     /// and are retried; nothing needs to be resent by the caller.
     #[error("network: {reason}")]
@@ -36,6 +46,26 @@ impl From<FixError> for ApiError {
     fn from(e: FixError) -> Self {
         ApiError::InvalidInput {
             reason: format!("invalid fix: {e}"),
+        }
+    }
+}
+
+impl From<CompanionError> for ApiError {
+    fn from(e: CompanionError) -> Self {
+        match e {
+            CompanionError::InvalidInput { reason } => ApiError::InvalidInput { reason },
+            CompanionError::InvalidState { reason } => ApiError::InvalidState { reason },
+            CompanionError::PickupRefused { refusal } => ApiError::PickupRefused {
+                refusal: refusal.into(),
+            },
+            CompanionError::Storage { reason } => ApiError::Storage { reason },
+            CompanionError::ShutDown => ApiError::ShutDown,
+            // The core's catch-all covers transport, server and token failures: all of them are
+            // "could not talk to the backend" for the app.
+            #[allow(unreachable_patterns)]
+            other => ApiError::Network {
+                reason: other.to_string(),
+            },
         }
     }
 }
