@@ -102,7 +102,7 @@ fn fixes_seal_into_batches_of_at_most_600_with_stable_keys() {
         .messages_of("o")
         .expect("list")
         .into_iter()
-        .map(|(_, k, _)| k)
+        .map(|m| m.idempotency_key)
         .collect();
     assert_eq!(keys, vec!["o:locations:1", "o:locations:601"]);
 }
@@ -140,7 +140,7 @@ fn offline_fixes_stay_bounded_and_the_oldest_are_thinned_first() {
     );
     // The event was never touched.
     assert_eq!(
-        outbox.messages_of("o").expect("list")[0].1,
+        outbox.messages_of("o").expect("list")[0].idempotency_key,
         "o:approaching_store"
     );
 }

@@ -32,7 +32,8 @@ pub struct CompanionConfig {
     pub near_distance_m: f64,
     /// … and "far" beyond this; in between the profile is balanced.
     pub far_distance_m: f64,
-    /// How long sent fixes of a finished order are kept on the device (0 = deleted at delivery).
+    /// How long the sent messages (fixes, evidence) of a finished order are kept on the device
+    /// (0 = deleted as soon as they are sent after delivery).
     pub fix_retention_ms: i64,
 }
 

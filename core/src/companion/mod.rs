@@ -83,6 +83,7 @@ impl Companion {
             backend,
             wake: tokio::sync::Notify::new(),
             stop: std::sync::atomic::AtomicBool::new(false),
+            poll_now: std::sync::atomic::AtomicBool::new(false),
         });
         shared.emit(events);
         let handle = worker::spawn(shared.clone())?;
@@ -157,8 +158,10 @@ impl Companion {
     }
 
     /// Sends everything now: waiting fixes are batched and every pending message is retried at once,
-    /// backoff forgotten (e.g. when the platform reports connectivity is back). Returns immediately.
+    /// backoff forgotten, and offers are polled (e.g. when the platform reports connectivity is back, or
+    /// on pull-to-refresh). Returns immediately.
     pub fn sync_now(&self) -> Result<(), CompanionError> {
+        self.shared.poll_now.store(true, Ordering::SeqCst);
         self.act(|s, now| {
             s.flush(now)?;
             Ok(Vec::new())

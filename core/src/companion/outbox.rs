@@ -78,6 +78,17 @@ pub struct Message {
     pub attempts: u32,
 }
 
+/// A stored message as diagnostics see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    pub kind: MessageKind,
+    pub idempotency_key: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
 /// A fix waiting for its batch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredFix {
@@ -334,13 +345,14 @@ impl Outbox {
         Ok(n)
     }
 
-    /// Privacy: deletes the location data of finished orders once they are older than the retention.
-    /// Location batches are removed once sent (or failed) and `done_ms <= cutoff_ms`; event messages
-    /// carry evidence positions too, so they go the same way.
-    pub fn purge_done(&mut self, cutoff_ms: i64) -> Result<usize> {
+    /// Privacy: deletes finished messages (and so the fixes and evidence positions in them) that were
+    /// done by `cutoff_ms`, except those of `keep_order` (the dispatch still in progress, whose records
+    /// back its idempotency and diagnostics until it ends).
+    pub fn purge_done(&mut self, cutoff_ms: i64, keep_order: Option<&str>) -> Result<usize> {
         Ok(self.conn.execute(
-            "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND done_ms <= ?1",
-            [cutoff_ms],
+            "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND done_ms <= ?1
+               AND order_id != ?2",
+            params![cutoff_ms, keep_order.unwrap_or("")],
         )?)
     }
 
@@ -372,25 +384,31 @@ impl Outbox {
         })
     }
 
-    /// Messages whose order is given, in queue order, with their status (for tests and diagnostics).
-    pub fn messages_of(&self, order_id: &str) -> Result<Vec<(MessageKind, String, String)>> {
+    /// Every stored message of an order, in queue order (for tests and diagnostics).
+    pub fn messages_of(&self, order_id: &str) -> Result<Vec<MessageRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT kind, idempotency_key, status FROM outbox WHERE order_id = ?1 ORDER BY seq",
+            "SELECT kind, idempotency_key, status, body, attempts FROM outbox
+             WHERE order_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([order_id], |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
+                MessageRecord {
+                    kind: MessageKind::Accept,
+                    idempotency_key: row.get(1)?,
+                    status: row.get(2)?,
+                    body: row.get(3)?,
+                    attempts: row.get(4)?,
+                },
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (kind, key, status) = row?;
-            let kind = MessageKind::parse(&kind).ok_or(super::error::Error::Corrupt {
+            let (kind, mut record) = row?;
+            record.kind = MessageKind::parse(&kind).ok_or(super::error::Error::Corrupt {
                 what: "outbox message kind",
             })?;
-            out.push((kind, key, status));
+            out.push(record);
         }
         Ok(out)
     }

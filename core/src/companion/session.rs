@@ -545,10 +545,18 @@ impl Session {
             .map(|_| self.last_batch_ms + self.config.location_batch_interval_ms as i64)
     }
 
-    /// Privacy: removes sent messages (and so the fixes in them) of finished work past the retention.
+    /// Privacy: once a dispatch has been over for the retention period, its sent messages (the fixes
+    /// and evidence positions in them) are deleted; so are those of any earlier order. The running
+    /// dispatch keeps its records until it ends.
     pub fn purge(&mut self, now_ms: i64) -> Result<usize> {
-        self.outbox
-            .purge_done(now_ms.saturating_sub(self.config.fix_retention_ms))
+        let retention = self.config.fix_retention_ms;
+        let cutoff = now_ms.saturating_sub(retention);
+        let keep = match &self.dispatch {
+            Some(d) if d.finished_ms.is_some_and(|f| f <= cutoff) => None,
+            Some(d) => Some(d.offer.order_id.clone()),
+            None => None,
+        };
+        self.outbox.purge_done(cutoff, keep.as_deref())
     }
 
     // ---- server answers ----

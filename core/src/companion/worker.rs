@@ -29,6 +29,8 @@ pub struct Shared {
     pub backend: Backend,
     pub wake: Notify,
     pub stop: AtomicBool,
+    /// `sync_now` asks for an offer poll regardless of the poll interval.
+    pub poll_now: AtomicBool,
 }
 
 impl Shared {
@@ -64,7 +66,8 @@ async fn run(shared: Arc<Shared>) {
             report(&shared, &err);
         }
         let wants_offers = shared.lock().wants_offers();
-        if wants_offers && now >= next_offer_poll_ms {
+        let forced = shared.poll_now.swap(false, Ordering::SeqCst);
+        if wants_offers && (forced || now >= next_offer_poll_ms) {
             poll_offers(&shared).await;
             let interval = shared.lock().config.offer_poll_interval_ms as i64;
             next_offer_poll_ms = shared.clock.now_ms() + interval;
