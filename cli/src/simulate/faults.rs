@@ -35,10 +35,6 @@ impl FaultPlan {
         }
     }
 
-    pub fn rate(&self) -> f64 {
-        self.rate
-    }
-
     /// Decides the fate of a request identified by `identity` (idempotency key or method + path).
     pub fn decide(&self, identity: &str) -> Fault {
         if self.rate <= 0.0 {

@@ -15,9 +15,11 @@ use super::streets::StreetGraph;
 const CUSTOMER_DISTANCE_M: (f64, f64) = (350.0, 1_400.0);
 /// Drivers start this far from the stores' centre, cruising the city.
 const DRIVER_START_M: f64 = 1_200.0;
-/// Share of drivers whose phone goes offline once during the run, and for how long.
+/// Share of drivers whose phone goes offline once during the run, and for how long: up to a minute,
+/// a tunnel or a dead zone. Longer than the server's 120 s heartbeat and the order is (rightly) handed
+/// to another driver, which the simulation handles but which is not what this models.
 const OFFLINE_SHARE: f64 = 0.3;
-const OFFLINE_S: (i64, i64) = (45, 150);
+const OFFLINE_S: (i64, i64) = (20, 60);
 
 #[derive(Debug, Clone)]
 pub struct DriverPlan {

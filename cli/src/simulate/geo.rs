@@ -50,6 +50,7 @@ pub fn lerp(a: LatLon, b: LatLon, t: f64) -> LatLon {
     LatLon::new(a.lat + (b.lat - a.lat) * t, a.lon + (b.lon - a.lon) * t)
 }
 
+#[cfg(test)]
 /// The point `distance_m` metres from `origin` towards `bearing_deg` (flat-earth step, fine below a few km).
 pub fn offset(origin: LatLon, bearing_deg: f64, distance_m: f64) -> LatLon {
     let b = bearing_deg.to_radians();

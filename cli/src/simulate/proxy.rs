@@ -26,6 +26,8 @@ pub struct Traffic {
     pub bytes_received: u64,
     pub faults_injected: u64,
     pub refused_offline: u64,
+    /// Requests repeating an idempotency key already sent: the outbox retrying.
+    pub retries: u64,
 }
 
 #[derive(Default)]
@@ -33,6 +35,8 @@ struct Shared {
     /// Keyed by the driver's bearer token (never printed).
     traffic: HashMap<String, Traffic>,
     offline: HashSet<String>,
+    /// (driver token, idempotency key) pairs already seen.
+    keys: HashSet<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -143,6 +147,19 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
             t.requests += 1;
             t.bytes_sent += sent;
         });
+        if let Some(key) = parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+        {
+            let repeated = proxy
+                .shared
+                .lock()
+                .is_ok_and(|mut s| !s.keys.insert((token.clone(), key.to_owned())));
+            if repeated {
+                proxy.record(token, |t| t.retries += 1);
+            }
+        }
         if proxy.is_offline(token) {
             proxy.record(token, |t| t.refused_offline += 1);
             // No signal: the request never leaves the phone. The companion sees a network error.

@@ -23,6 +23,8 @@ pub struct MapEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct LegRecord {
     pub kind: LegKind,
+    /// Who drove it (an order handed to another driver gets a new leg).
+    pub driver: String,
     /// The street route the car really drove.
     pub truth_path: Vec<LatLon>,
     /// The fixes the phone reported (with noise).

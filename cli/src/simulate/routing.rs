@@ -13,8 +13,6 @@ use super::streets::StreetGraph;
 pub struct Route {
     pub nodes: Vec<usize>,
     pub length_m: f64,
-    /// Travel time at the speed limits, with no stops: the optimistic free-flow time.
-    pub free_flow_s: f64,
 }
 
 impl Route {
@@ -109,11 +107,7 @@ pub fn fastest_route(graph: &StreetGraph, from: usize, to: usize) -> Result<Rout
         .filter_map(|w| graph.edge(w[0], w[1]))
         .map(|e| e.length_m)
         .sum();
-    Ok(Route {
-        nodes,
-        length_m,
-        free_flow_s: best_s[to],
-    })
+    Ok(Route { nodes, length_m })
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use super::error::{Error, Result};
 use super::geo::{distance_m, LatLon};
 use super::streets::StreetGraph;
 
-/// Stores farther than this from any drivable street are left out: a car cannot pull up to them.
-const MAX_SNAP_M: f64 = 120.0;
+/// Stores farther than this from a drivable street node are left out: the car stops at that node, and
+/// it must be well inside the store's fence (40 m) for the stop to be a real arrival.
+const MAX_SNAP_M: f64 = 20.0;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Store {

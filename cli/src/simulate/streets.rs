@@ -154,6 +154,7 @@ impl StreetGraph {
         graph
     }
 
+    #[cfg(test)]
     pub fn edge_count(&self) -> usize {
         self.edges.iter().map(Vec::len).sum()
     }

@@ -29,6 +29,8 @@ pub struct Summary {
     pub outbox_retries: u64,
     /// Messages the phones queued that never took effect on the server. Must be 0.
     pub messages_lost: u64,
+    /// Messages the server refused for good (a 4xx no retry can fix): not lost, but not applied.
+    pub refused_messages: u64,
     /// Side effects the server recorded more than once (pickups, deliveries, arrivals). Must be 0.
     pub duplicated_side_effects: u64,
     pub route: RouteStats,
@@ -52,6 +54,8 @@ pub struct RouteStats {
     /// Route length over straight-line distance, median over legs.
     pub median_circuity: Option<f64>,
     pub stops_at_lights: usize,
+    /// Stops to give way at junctions without signals.
+    pub stops_at_junctions: usize,
 }
 
 fn opt(v: Option<f64>, unit: &str) -> String {
@@ -146,11 +150,12 @@ impl Summary {
             (
                 "route length median / circuity median".into(),
                 format!(
-                    "{} / {} over {} legs, {} stops at red lights",
+                    "{} / {} over {} legs, {} stops at red lights, {} at junctions",
                     opt(self.route.median_length_m, " m"),
                     opt(self.route.median_circuity, ""),
                     self.route.legs,
-                    self.route.stops_at_lights
+                    self.route.stops_at_lights,
+                    self.route.stops_at_junctions
                 ),
             ),
             (

@@ -23,7 +23,6 @@ pub fn escape(text: &str) -> String {
 /// Maps lat/lon onto an SVG canvas with equal metres per pixel in both directions (local
 /// equirectangular projection: fine for a city).
 pub struct Projection {
-    min_lat: f64,
     min_lon: f64,
     max_lat: f64,
     px_per_m: f64,
@@ -52,7 +51,6 @@ impl Projection {
         let h_m = ((max_lat - min_lat) * M_PER_DEG_LAT).max(50.0);
         let px_per_m = ((width - 2.0 * pad) / w_m).min((height - 2.0 * pad) / h_m);
         Self {
-            min_lat,
             min_lon,
             max_lat,
             px_per_m,
@@ -74,10 +72,6 @@ impl Projection {
     /// Pixels for 100 m, for a scale bar.
     pub fn scale_100m(&self) -> f64 {
         self.metres(100.0)
-    }
-
-    pub fn min_lat(&self) -> f64 {
-        self.min_lat
     }
 }
 
