@@ -29,5 +29,5 @@ start_test_server "$target/debug/fencepost" "$out/server"
 
 tests=$(cd android/fencepost/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
 # shellcheck disable=SC2086 # one argument per test class
-java -Djna.library.path="$libdir" -cp "$out/classes:$cp:$lib/kotlin-stdlib.jar" \
+FENCEPOST_REPO="$repo" java -Djna.library.path="$libdir" -cp "$out/classes:$cp:$lib/kotlin-stdlib.jar" \
   org.junit.runner.JUnitCore $tests | tee "$out/junit.log"
