@@ -13,7 +13,8 @@ pub struct CompanionConfig {
     pub request_timeout_ms: u64,
     /// How often open offers are polled while the driver is available and has no active dispatch.
     pub offer_poll_interval_ms: u64,
-    /// Fixes are sent in one batch per this interval (the server's heartbeat is 120 s: keep it below).
+    /// Fixes are sent in one batch per this interval. 90 s: under the server's 120 s heartbeat with room
+    /// for one retry, and ≤ 1/60 of one request per fix at 1 Hz even with the arrival events added.
     pub location_batch_interval_ms: u64,
     /// First retry delay; doubled per failed attempt, with full jitter, up to `retry_max_ms`.
     pub retry_base_ms: u64,
@@ -44,7 +45,7 @@ impl CompanionConfig {
             backend_url: backend_url.into(),
             request_timeout_ms: 10_000,
             offer_poll_interval_ms: 5_000,
-            location_batch_interval_ms: 60_000,
+            location_batch_interval_ms: 90_000,
             retry_base_ms: 500,
             retry_max_ms: 60_000,
             max_pending_fixes: 3_600,

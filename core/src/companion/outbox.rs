@@ -100,6 +100,18 @@ pub struct StoredFix {
 
 pub struct Outbox {
     conn: Connection,
+    /// Whether the connection currently commits with `synchronous=FULL`.
+    full_sync: bool,
+}
+
+/// How hard a commit must reach the disk. Messages and dispatch state are `Full` (fsynced: they survive
+/// power loss); fixes and send bookkeeping are `Cheap` (WAL `NORMAL`: they survive a killed process, and a
+/// power cut may roll back the last few — a fix lost, or a message sent again under its same key).
+/// In WAL mode the next `Full` commit makes every earlier commit durable too, so order is kept.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Full,
+    Cheap,
 }
 
 impl Outbox {
@@ -107,13 +119,30 @@ impl Outbox {
     pub fn open(dir: &Path) -> Result<(Self, OpenReport)> {
         std::fs::create_dir_all(dir).map_err(super::error::Error::StorageDir)?;
         let (conn, report) = schema::open(&dir.join("companion.db"))?;
-        Ok((Self { conn }, report))
+        Ok((
+            Self {
+                conn,
+                full_sync: true,
+            },
+            report,
+        ))
+    }
+
+    fn durability(&mut self, d: Durability) -> Result<()> {
+        let full = d == Durability::Full;
+        if full != self.full_sync {
+            self.conn
+                .pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })?;
+            self.full_sync = full;
+        }
+        Ok(())
     }
 
     /// Writes a message. Returns false (and writes nothing) when a message with the same idempotency
     /// key exists already: the step was recorded before (e.g. a double tap, or a replayed trigger after a
     /// restart).
     pub fn enqueue(&mut self, msg: &NewMessage, now_ms: i64) -> Result<bool> {
+        self.durability(Durability::Full)?;
         let tx = self.conn.transaction()?;
         if msg.kind == MessageKind::Availability {
             // Only the newest availability report matters; one not yet attempted is replaced.
@@ -142,6 +171,7 @@ impl Outbox {
     /// Stores a fix for the order's next batch, then thins the oldest fixes while more than
     /// `max_pending` are waiting.
     pub fn add_fix(&mut self, order_id: &str, fix: StoredFix, max_pending: u32) -> Result<()> {
+        self.durability(Durability::Cheap)?;
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO pending_fixes (order_id, time_ms, lat, lon, accuracy_m) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -178,6 +208,7 @@ impl Outbox {
         now_ms: i64,
         build: impl FnOnce(&[StoredFix], i64) -> NewMessage,
     ) -> Result<bool> {
+        self.durability(Durability::Full)?;
         let tx = self.conn.transaction()?;
         let (ids, fixes) = {
             let mut stmt = tx.prepare(
@@ -303,6 +334,7 @@ impl Outbox {
     }
 
     pub fn mark_sent(&mut self, seq: i64, now_ms: i64) -> Result<()> {
+        self.durability(Durability::Cheap)?;
         self.conn.execute(
             "UPDATE outbox SET status = 'sent', attempts = attempts + 1, done_ms = ?2, last_error = NULL
              WHERE seq = ?1",
@@ -313,6 +345,7 @@ impl Outbox {
 
     /// Records a failed attempt; the message stays at the head of its queue until `next_attempt_ms`.
     pub fn mark_retry(&mut self, seq: i64, next_attempt_ms: i64, reason: &str) -> Result<()> {
+        self.durability(Durability::Cheap)?;
         self.conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE seq = ?1",
             params![seq, next_attempt_ms, reason],
@@ -423,6 +456,7 @@ impl Outbox {
     }
 
     pub fn put_state(&mut self, key: &str, value: &str) -> Result<()> {
+        self.durability(Durability::Full)?;
         self.conn.execute(
             "INSERT INTO state (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -78,8 +78,8 @@ fn open_checked(path: &Path) -> Result<Connection> {
 }
 
 /// WAL so readers never block the writer and a killed process leaves a consistent file; temp_store in
-/// memory because Android has no usable temp directory for SQLite; FULL sync so a committed message
-/// survives power loss too (the outbox's promise).
+/// memory because Android has no usable temp directory for SQLite; FULL sync by default so a committed
+/// message survives power loss too (the outbox relaxes it for fixes: see `outbox::Durability`).
 fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;

@@ -1,0 +1,301 @@
+//! The `Companion` facade against a local HTTP stub (the real server is exercised in
+//! tests/companion_*.rs): token refresh on 401, a late acceptance, batching at 1 fix/s over an hour,
+//! and `on_location` completing while a request hangs.
+
+mod companion_stub;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use companion_stub::{offers_body, Stub};
+use fencepost_core::companion::wire::rfc3339;
+use fencepost_core::companion::{
+    Companion, CompanionConfig, CompanionEvent, CompanionListener, ManualClock, Phase, TokenError,
+    TokenProvider,
+};
+use fencepost_core::LocationFix;
+
+const T0: i64 = 1_900_000_000_000;
+const STORE: (f64, f64) = (60.1699, 24.9384);
+
+#[derive(Default)]
+struct Events(Mutex<Vec<CompanionEvent>>);
+
+impl CompanionListener for Events {
+    fn on_event(&self, event: CompanionEvent) {
+        if let Ok(mut e) = self.0.lock() {
+            e.push(event);
+        }
+    }
+}
+
+impl Events {
+    fn has(&self, pred: impl Fn(&CompanionEvent) -> bool) -> bool {
+        self.0.lock().map(|e| e.iter().any(pred)).unwrap_or(false)
+    }
+}
+
+/// Hands out a stale token first; a refresh yields the fresh one.
+struct Rotating {
+    refreshed: AtomicBool,
+}
+
+impl TokenProvider for Rotating {
+    fn current_token(&self) -> Result<String, TokenError> {
+        Ok(if self.refreshed.load(Ordering::SeqCst) {
+            "fresh"
+        } else {
+            "stale"
+        }
+        .to_string())
+    }
+    fn refresh_token(&self) -> Result<String, TokenError> {
+        self.refreshed.store(true, Ordering::SeqCst);
+        Ok("fresh".to_string())
+    }
+}
+
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+fn config(url: &str) -> CompanionConfig {
+    let mut c = CompanionConfig::new(url);
+    c.retry_base_ms = 20;
+    c.retry_max_ms = 100;
+    c.request_timeout_ms = 5_000;
+    c
+}
+
+fn fix(t: i64, lat: f64, lon: f64) -> LocationFix {
+    LocationFix {
+        accuracy_m: Some(6.0),
+        ..LocationFix::new(t, lat, lon)
+    }
+}
+
+fn open(
+    url: &str,
+    dir: &std::path::Path,
+    clock: &Arc<ManualClock>,
+    tokens: Arc<dyn TokenProvider>,
+) -> (Companion, Arc<Events>) {
+    let events = Arc::new(Events::default());
+    let c = Companion::with_clock(config(url), dir, events.clone(), tokens, clock.clone())
+        .expect("companion");
+    (c, events)
+}
+
+fn static_token() -> Arc<dyn TokenProvider> {
+    Arc::new(Rotating {
+        refreshed: AtomicBool::new(true),
+    })
+}
+
+#[test]
+fn an_expired_token_is_refreshed_once_and_the_message_resent_with_the_same_key() {
+    let stub = Stub::start(Arc::new(|r| {
+        if r.authorization.as_deref() == Some("Bearer fresh") {
+            (200, r#"{"offers": [], "accepted": 1}"#.to_string())
+        } else {
+            (
+                401,
+                r#"{"message": "unknown token", "code": "unauthorized"}"#.to_string(),
+            )
+        }
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let tokens = Arc::new(Rotating {
+        refreshed: AtomicBool::new(false),
+    });
+    let (c, _) = open(&stub.url, dir.path(), &clock, tokens);
+    c.set_available(true).expect("available");
+    c.on_location(fix(T0, STORE.0, STORE.1)).expect("fix");
+    assert!(wait_until(Duration::from_secs(10), || c
+        .state()
+        .sync
+        .pending_messages
+        == 0));
+    // The first request (an offer poll or the availability report) meets the 401, is repeated once
+    // with the refreshed token, and everything after uses it.
+    let all = stub.requests();
+    assert!(all.len() >= 2, "{all:?}");
+    assert_eq!(all[0].authorization.as_deref(), Some("Bearer stale"));
+    assert_eq!(
+        (&all[1].method, &all[1].path),
+        (&all[0].method, &all[0].path)
+    );
+    assert_eq!(all[0].idempotency_key, all[1].idempotency_key);
+    assert!(all[1..]
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer fresh")));
+    let delivered: Vec<_> = all
+        .iter()
+        .filter(|r| r.method == "POST" && r.authorization.as_deref() == Some("Bearer fresh"))
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        1,
+        "the report reached the server once: {all:?}"
+    );
+    assert!(delivered[0].body.contains("\"available\":true"));
+}
+
+#[test]
+fn no_location_leaves_the_phone_without_availability_or_a_dispatch() {
+    let stub = Stub::start(Arc::new(|_| (200, r#"{"offers": []}"#.to_string())));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let (c, _) = open(&stub.url, dir.path(), &clock, static_token());
+    for k in 0..30 {
+        c.on_location(fix(T0 + k * 1000, STORE.0, STORE.1))
+            .expect("fix");
+    }
+    c.sync_now().expect("sync");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(stub.posts().is_empty(), "{:?}", stub.posts());
+    assert!(!c.tracking_profile().active);
+    // Bad input is a typed error, not a panic.
+    assert!(c.on_location(fix(T0, f64::NAN, 0.0)).is_err());
+    assert!(c.on_location(fix(T0, 91.0, 0.0)).is_err());
+}
+
+#[test]
+fn an_acceptance_the_server_refuses_expires_the_dispatch_and_disarms_tracking() {
+    let offers = offers_body("off1", "order-1", STORE.0, STORE.1, &rfc3339(T0 + 60_000));
+    let stub = Stub::start(Arc::new(move |r| {
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/driver/offers") => (200, offers.clone()),
+            (_, p) if p.ends_with("/accept") => (
+                409,
+                r#"{"message": "offer expired", "code": "task_timed_out"}"#.to_string(),
+            ),
+            _ => (200, r#"{"accepted": 1}"#.to_string()),
+        }
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
+    c.set_available(true).expect("available");
+    c.sync_now().expect("poll");
+    assert!(wait_until(Duration::from_secs(10), || events
+        .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
+    c.accept_dispatch("off1".to_string())
+        .expect("accepted locally");
+    assert_eq!(c.state().phase, Phase::Accepted);
+    assert!(wait_until(Duration::from_secs(10), || c.state().phase
+        == Phase::Expired));
+    assert!(events.has(|e| matches!(
+        e,
+        CompanionEvent::PhaseChanged {
+            phase: Phase::Expired,
+            ..
+        }
+    )));
+    // Standby again (the driver is still available), not trip tracking.
+    assert_eq!(c.tracking_profile().interval_ms, 60_000);
+    // The wrong offer id is a typed error.
+    assert!(c.accept_dispatch("nope".to_string()).is_err());
+}
+
+/// One hour at 1 fix/s toward a store 40 km away: the companion's requests against the one-request-
+/// per-fix baseline (3600). Counts, not times: deterministic.
+#[test]
+fn an_hour_at_one_fix_per_second_costs_at_most_a_sixtieth_of_the_requests() {
+    let offers = offers_body("off1", "order-1", STORE.0, STORE.1, &rfc3339(T0 + 60_000));
+    let stub = Stub::start(Arc::new(move |r| match r.method.as_str() {
+        "GET" => (200, offers.clone()),
+        _ => (200, r#"{"accepted": 1}"#.to_string()),
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
+    c.set_available(true).expect("available");
+    c.sync_now().expect("poll");
+    assert!(wait_until(Duration::from_secs(10), || events
+        .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
+    c.accept_dispatch("off1".to_string()).expect("accept");
+    let before = stub.posts().len();
+    // 10 m/s northward, starting 40 km south of the store: never near it within the hour.
+    let start_lat = STORE.0 - 0.36;
+    for k in 0..3600i64 {
+        let t = T0 + k * 1000;
+        clock.set(t);
+        c.on_location(fix(t, start_lat + k as f64 * 10.0 / 111_320.0, STORE.1))
+            .expect("fix");
+    }
+    // End of the hour: what is still waiting goes out (one more batch).
+    c.sync_now().expect("flush");
+    assert!(wait_until(Duration::from_secs(20), || c
+        .state()
+        .sync
+        .pending_messages
+        == 0));
+    let posts = stub.posts();
+    let during = posts.len() - before;
+    let fixes_sent: usize = posts
+        .iter()
+        .filter(|r| r.path == "/driver/locations")
+        .map(|r| r.body.matches("\"time\"").count())
+        .sum();
+    assert!(during * 60 <= 3600, "{during} requests for 3600 fixes");
+    assert!(
+        fixes_sent >= 3590,
+        "every fix still reaches the server: {fixes_sent}"
+    );
+    // Distinct keys: nothing was sent twice.
+    let mut keys: Vec<_> = posts
+        .iter()
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), posts.len());
+}
+
+#[test]
+fn on_location_completes_while_a_request_hangs() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let h = held.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming().map_while(Result::ok) {
+            if let Ok(mut v) = h.lock() {
+                v.push(s);
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let (c, _) = open(&url, dir.path(), &clock, static_token());
+    c.set_available(true).expect("available");
+    c.on_location(fix(T0, STORE.0, STORE.1))
+        .expect("first fix queues a report");
+    assert!(wait_until(Duration::from_secs(5), || held
+        .lock()
+        .map(|v| !v.is_empty())
+        .unwrap_or(false)));
+    // The worker is now stuck in a request for up to 5 s; the caller is not.
+    for k in 1..200 {
+        c.on_location(fix(T0 + k * 1000, STORE.0, STORE.1))
+            .expect("fix");
+        let _ = c.state();
+        let _ = c.tracking_profile();
+    }
+    assert!(
+        c.state().sync.pending_messages >= 1,
+        "the report is still in flight"
+    );
+    c.shutdown();
+}
