@@ -144,7 +144,8 @@ async fn post(
 struct Samples {
     location_us: Vec<u64>,
     health_us: Vec<u64>,
-    fixes: u64,
+    /// Fixes delivered in the steady window (after every driver has started, before the end).
+    steady_fixes: u64,
     errors: u64,
 }
 
@@ -251,6 +252,7 @@ async fn run_async(args: LoadgenArgs) -> anyhow::Result<()> {
                 seq += 1;
                 let key = format!("load-{i}-{seq}");
                 let t0 = Instant::now();
+                let steady = (period..run_for).contains(&started.elapsed());
                 let ok = matches!(post(&client, &format!("{base}/driver/locations"), &token, &json!({"fixes": fixes}), Some(&key)).await, Ok((200, _)));
                 let loc_us = t0.elapsed().as_micros() as u64;
                 // The /healthz probe half a period later, so the two interleave evenly.
@@ -261,7 +263,9 @@ async fn run_async(args: LoadgenArgs) -> anyhow::Result<()> {
                 let mut s = samples.lock().await;
                 if ok {
                     s.location_us.push(loc_us);
-                    s.fixes += n as u64;
+                    if steady {
+                        s.steady_fixes += n as u64;
+                    }
                 } else {
                     s.errors += 1;
                 }
@@ -277,6 +281,8 @@ async fn run_async(args: LoadgenArgs) -> anyhow::Result<()> {
         let _ = t.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // Staggered starts fill the first period; rates are taken over the steady window after it.
+    let steady_s = (run_for - period).as_secs_f64().max(1.0);
     let cpu_after = pid.and_then(proc_usage);
     let mut s = std::mem::take(&mut *samples.lock().await);
     s.location_us.sort_unstable();
@@ -338,8 +344,8 @@ async fn run_async(args: LoadgenArgs) -> anyhow::Result<()> {
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "locations": {
             "drivers": args.drivers, "batchFixes": args.batch_seconds, "seconds": elapsed,
-            "fixesPerSecond": s.fixes as f64 / elapsed, "targetFixesPerSecond": args.drivers as f64,
-            "sustainedRatio": (s.fixes as f64 / elapsed) / args.drivers as f64,
+            "fixesPerSecond": s.steady_fixes as f64 / steady_s, "targetFixesPerSecond": args.drivers as f64,
+            "sustainedRatio": (s.steady_fixes as f64 / steady_s) / args.drivers as f64,
             "requests": s.location_us.len(), "errors": s.errors,
             "p50Ms": percentile(&s.location_us, 50.0), "p99Ms": loc_p99,
             "healthzP50Ms": percentile(&s.health_us, 50.0), "healthzP99Ms": health_p99,

@@ -48,20 +48,19 @@ const FROZEN_V1: &str = r#"
     INSERT INTO schema_version (version) VALUES (1);
 "#;
 
-/// Table → sorted (column, type, notnull, pk) list, and the index names: the shape to compare.
-fn shape(
-    conn: &Connection,
-) -> (
-    BTreeMap<String, Vec<(String, String, bool, i64)>>,
-    Vec<String>,
-) {
+/// One column as PRAGMA table_info describes it: (name, type, notnull, pk position).
+type Column = (String, String, bool, i64);
+/// Table → sorted columns, and the index names: the shape to compare.
+type Shape = (BTreeMap<String, Vec<Column>>, Vec<String>);
+
+fn shape(conn: &Connection) -> Shape {
     let mut tables = BTreeMap::new();
     let names: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("listing tables");
     for name in names {
-        let mut cols: Vec<(String, String, bool, i64)> = conn
+        let mut cols: Vec<Column> = conn
             .prepare(&format!("PRAGMA table_info({name})"))
             .and_then(|mut s| {
                 s.query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?, r.get(5)?)))?
