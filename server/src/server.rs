@@ -49,11 +49,6 @@ pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
             "FENCEPOST_ADMIN_TOKEN must be set to at least 16 characters".into(),
         ));
     }
-    if config.engine == EngineChoice::StepFunctions {
-        return Err(Error::Config(
-            "--engine stepfunctions is not available yet in this build (only the embedded engine is implemented)".into(),
-        ));
-    }
     let db = Arc::new(Db::open(&config.db_path)?);
     let clock = Arc::new(if config.test_clock {
         Clock::adjustable()
@@ -73,12 +68,22 @@ pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
         Ok(secret.to_vec())
     })?;
     let feed = Arc::new(Feed::default());
-    let engine: Arc<dyn WorkflowEngine> = Arc::new(EmbeddedEngine::new(
-        db.clone(),
-        clock.clone(),
-        feed.clone(),
-        config.timing.clone(),
-    ));
+    let engine: Arc<dyn WorkflowEngine> = match config.engine {
+        EngineChoice::Embedded => Arc::new(EmbeddedEngine::new(
+            db.clone(),
+            clock.clone(),
+            feed.clone(),
+            config.timing.clone(),
+        )),
+        EngineChoice::StepFunctions => crate::workflow::stepfunctions::build(
+            db.clone(),
+            clock.clone(),
+            feed.clone(),
+            config.timing.clone(),
+            &config.db_path,
+            config.aws_endpoint.clone(),
+        )?,
+    };
     let state = Arc::new(AppState {
         db,
         clock,

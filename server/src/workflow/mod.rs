@@ -4,6 +4,7 @@
 
 pub mod embedded;
 pub mod machine;
+pub mod stepfunctions;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,415 @@
+//! `--engine stepfunctions`: the order workflow runs as an AWS Step Functions execution of
+//! `order.asl.json`. The execution sends every wait's task token over SQS; a background consumer files
+//! each one in the store (so the HTTP layer finds tokens exactly as with the embedded engine), and the
+//! engine's token calls become `SendTaskSuccess`/`SendTaskFailure`/`SendTaskHeartbeat`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use tokio::sync::{Notify, OnceCell};
+
+use crate::clock::{from_ms, Clock};
+use crate::db::{Db, Repository, TaskRow};
+use crate::error::Error;
+use crate::feed::Feed;
+use crate::workflow::machine::Timing;
+use crate::workflow::stepfunctions::aws::{Aws, Settings};
+use crate::workflow::stepfunctions::projector::{Followup, Projector, WorkflowMessage};
+use crate::workflow::stepfunctions::timing::AslTiming;
+use crate::workflow::{EngineError, TaskInfo, TaskKind, WorkflowEngine};
+
+/// Long-poll wait of one ReceiveMessage (seconds): short, so a stopped server stops polling soon.
+const POLL_WAIT_S: i32 = 1;
+/// How long `open_task` waits for a token the execution is about to send (the next wait after a
+/// successful pickup or offer), so a driver's next call does not race the queue.
+const TOKEN_WAIT: Duration = Duration::from_secs(5);
+
+struct Inner {
+    db: Arc<Db>,
+    clock: Arc<Clock>,
+    feed: Arc<Feed>,
+    timing: Timing,
+    asl_timing: AslTiming,
+    settings: Settings,
+    aws: OnceCell<Aws>,
+    /// Tokens with a Send* call in flight: a concurrent second use is refused at once.
+    claims: Mutex<HashSet<String>>,
+    /// Waits the execution will send next, by order (set when a task succeeds, cleared on arrival).
+    expected: Mutex<HashMap<String, TaskKind>>,
+    arrived: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded maps stay consistent even if a holder panicked (single inserts/removes).
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub struct StepFunctionsEngine {
+    inner: Arc<Inner>,
+    consumer: tokio::task::AbortHandle,
+}
+
+impl StepFunctionsEngine {
+    /// Creates the engine and starts its queue consumer (must be called inside a tokio runtime). AWS is
+    /// contacted lazily: the clients and resources are set up on first use.
+    pub fn start(
+        db: Arc<Db>,
+        clock: Arc<Clock>,
+        feed: Arc<Feed>,
+        timing: Timing,
+        settings: Settings,
+    ) -> Result<Self, Error> {
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Config("the Step Functions engine needs a tokio runtime".into()))?;
+        let asl_timing = AslTiming::from_env(&timing)?;
+        let timing = asl_timing.apply_to(&timing);
+        let inner = Arc::new(Inner {
+            db,
+            clock,
+            feed,
+            timing,
+            asl_timing,
+            settings,
+            aws: OnceCell::new(),
+            claims: Mutex::new(HashSet::new()),
+            expected: Mutex::new(HashMap::new()),
+            arrived: Notify::new(),
+        });
+        let consumer = handle.spawn(consume(inner.clone())).abort_handle();
+        Ok(Self { inner, consumer })
+    }
+}
+
+impl Drop for StepFunctionsEngine {
+    fn drop(&mut self) {
+        self.consumer.abort();
+    }
+}
+
+impl Inner {
+    async fn aws(&self) -> Result<&Aws, EngineError> {
+        self.aws
+            .get_or_try_init(|| Aws::connect(&self.settings))
+            .await
+    }
+
+    fn project<T>(
+        &self,
+        work: impl FnOnce(&Projector<'_>) -> Result<T, Error>,
+    ) -> Result<T, EngineError> {
+        let now_ms = self.clock.now_ms();
+        let out = self.db.write(|repo| {
+            work(&Projector {
+                repo,
+                now_ms,
+                timing: &self.timing,
+            })
+            .map_err(EngineError::from)
+        })?;
+        self.feed.ring();
+        Ok(out)
+    }
+
+    fn task(&self, token: &str) -> Result<Option<TaskRow>, EngineError> {
+        self.db
+            .write(|repo| Ok::<_, EngineError>(repo.task(token)?))
+    }
+
+    /// The token's task, if it is one we were given and it is still open. Unknown tokens never reach AWS.
+    /// A closed one is refused here: moto accepts a reused token silently while the execution runs, and
+    /// asking AWS would cost a call for an answer we already know.
+    fn open_task_for(&self, token: &str) -> Result<TaskRow, EngineError> {
+        let task = self.task(token)?.ok_or(EngineError::InvalidToken)?;
+        if task.state != "open" {
+            return Err(EngineError::TaskTimedOut);
+        }
+        Ok(task)
+    }
+
+    fn claim(&self, token: &str) -> Result<Claim<'_>, EngineError> {
+        if !lock(&self.claims).insert(token.to_string()) {
+            return Err(EngineError::TaskTimedOut);
+        }
+        Ok(Claim {
+            inner: self,
+            token: token.to_string(),
+        })
+    }
+
+    /// Applies one queue message and answers the execution when the message asks for it.
+    async fn handle(&self, aws: &Aws, body: &str) -> Result<(), EngineError> {
+        let msg: WorkflowMessage = serde_json::from_str(body).map_err(Error::from)?;
+        let followup = self.project(|p| p.on_message(&msg))?;
+        if let Some(k) = TaskKind::parse(&msg.kind) {
+            let mut expected = lock(&self.expected);
+            if expected.get(&msg.order_id) == Some(&k) {
+                expected.remove(&msg.order_id);
+            }
+        }
+        self.arrived.notify_waiters();
+        let sent = match followup {
+            Followup::Nothing => Ok(()),
+            Followup::Succeed { token, output } => {
+                aws.send_task_success(&token, &output.to_string()).await
+            }
+            Followup::Fail {
+                token,
+                error,
+                cause,
+            } => aws.send_task_failure(&token, error, &cause).await,
+        };
+        match sent {
+            // A redelivered message answers a wait that was already answered.
+            Err(EngineError::TaskTimedOut | EngineError::InvalidToken) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Releases a token claim when the call that held it ends, however it ends.
+struct Claim<'a> {
+    inner: &'a Inner,
+    token: String,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.claims).remove(&self.token);
+    }
+}
+
+/// Polls the task queue for the life of the engine. Messages that fail to apply are left on the queue (it
+/// redelivers them after its visibility timeout); unreadable ones are dropped with an error log.
+async fn consume(inner: Arc<Inner>) {
+    let aws = loop {
+        match inner.aws().await {
+            Ok(aws) => break aws,
+            Err(e) => {
+                tracing::error!(error = %e, "Step Functions engine cannot reach AWS; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    };
+    loop {
+        let batch = match aws.receive(POLL_WAIT_S).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::error!(error = %e, "task queue poll failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut done = Vec::with_capacity(batch.len());
+        for (receipt, body) in batch {
+            match inner.handle(aws, &body).await {
+                Ok(()) => done.push(receipt),
+                Err(EngineError::Storage(Error::Json(e))) => {
+                    tracing::error!(error = %e, "unreadable workflow message dropped");
+                    done.push(receipt);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "workflow message not applied; SQS will redeliver it")
+                }
+            }
+        }
+        if let Err(e) = aws.delete(&done).await {
+            tracing::error!(error = %e, "deleting handled messages failed; they will be applied again (harmless)");
+        }
+    }
+}
+
+fn info(task: &TaskRow) -> Result<TaskInfo, EngineError> {
+    Ok(TaskInfo {
+        token: task.token.clone(),
+        order_id: task.order_id.clone(),
+        kind: TaskKind::parse(&task.kind)
+            .ok_or_else(|| Error::Corrupt(format!("unknown task kind {}", task.kind)))?,
+        driver_id: task.driver_id.clone(),
+        offer_id: task.offer_id.clone(),
+        open: task.state == "open",
+        timeout_at: task.timeout_at_ms.map(from_ms),
+    })
+}
+
+/// Step Functions' `InvalidToken` for a token it gave us means the task is gone (moto answers so once the
+/// execution has ended): to the caller that is a closed task.
+fn closed(e: EngineError) -> EngineError {
+    match e {
+        EngineError::InvalidToken => EngineError::TaskTimedOut,
+        other => other,
+    }
+}
+
+#[async_trait]
+impl WorkflowEngine for StepFunctionsEngine {
+    async fn start_execution(&self, order_id: &str) -> Result<(), EngineError> {
+        let inner = &self.inner;
+        let refused = inner.project(|p| p.pos_check(order_id))?;
+        let input = json!({
+            "orderId": order_id,
+            "pos": {"open": refused.is_none(), "reason": refused},
+            "timing": inner.asl_timing.to_input(),
+        });
+        let started = match inner.aws().await {
+            Ok(aws) => aws.start_execution(order_id, &input.to_string()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = started {
+            inner.project(|p| p.start_failed(order_id))?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn send_task_success(&self, token: &str, output: Value) -> Result<TaskInfo, EngineError> {
+        let inner = &self.inner;
+        let task = inner.open_task_for(token)?;
+        let _claim = inner.claim(token)?;
+        let kind = TaskKind::parse(&task.kind);
+        let output = match kind {
+            // Dispatch starts now: the execution carries its deadline (see OfferToDriver).
+            Some(TaskKind::StoreDecision) => {
+                let mut out = inner.project(|p| Ok(p.dispatch_deadline()))?;
+                if let (Some(o), Some(extra)) = (out.as_object_mut(), output.as_object()) {
+                    o.extend(extra.clone());
+                }
+                out
+            }
+            _ => output,
+        };
+        match inner
+            .aws()
+            .await?
+            .send_task_success(token, &output.to_string())
+            .await
+            .map_err(closed)
+        {
+            Ok(()) => {}
+            Err(EngineError::TaskTimedOut) => {
+                inner.project(|p| p.on_refused(&task))?;
+                return Err(EngineError::TaskTimedOut);
+            }
+            Err(e) => return Err(e),
+        }
+        let next = match kind {
+            Some(TaskKind::Offer) => Some(TaskKind::Pickup),
+            Some(TaskKind::Pickup) => Some(TaskKind::Delivery),
+            _ => None,
+        };
+        if let Some(next) = next {
+            lock(&inner.expected).insert(task.order_id.clone(), next);
+        }
+        inner.project(|p| p.on_success(&task))?;
+        info(&TaskRow {
+            state: "succeeded".into(),
+            ..task
+        })
+    }
+
+    async fn send_task_failure(
+        &self,
+        token: &str,
+        error: &str,
+        cause: &str,
+    ) -> Result<TaskInfo, EngineError> {
+        let inner = &self.inner;
+        let task = inner.open_task_for(token)?;
+        let _claim = inner.claim(token)?;
+        match inner
+            .aws()
+            .await?
+            .send_task_failure(token, error, cause)
+            .await
+            .map_err(closed)
+        {
+            Ok(()) => {}
+            Err(EngineError::TaskTimedOut) => {
+                inner.project(|p| p.on_refused(&task))?;
+                return Err(EngineError::TaskTimedOut);
+            }
+            Err(e) => return Err(e),
+        }
+        inner.project(|p| p.on_failure(&task, cause))?;
+        info(&TaskRow {
+            state: "failed".into(),
+            ..task
+        })
+    }
+
+    async fn send_task_heartbeat(&self, token: &str) -> Result<(), EngineError> {
+        let inner = &self.inner;
+        let task = inner.open_task_for(token)?;
+        let now_ms = inner.clock.now_ms();
+        // Location reports come every few seconds; Step Functions only needs one per heartbeat period.
+        // Skipping those within the first third of the period saves most SendTaskHeartbeat calls while
+        // leaving two thirds of it for the next report to get through.
+        if let (Some(seconds), Some(due)) = (task.heartbeat_seconds, task.heartbeat_due_at_ms) {
+            if due - now_ms > seconds * 1000 * 2 / 3 {
+                return Ok(());
+            }
+        }
+        match inner
+            .aws()
+            .await?
+            .send_task_heartbeat(token)
+            .await
+            .map_err(closed)
+        {
+            Ok(()) => {}
+            Err(EngineError::TaskTimedOut) => {
+                inner.project(|p| p.on_refused(&task))?;
+                return Err(EngineError::TaskTimedOut);
+            }
+            Err(e) => return Err(e),
+        }
+        if let Some(seconds) = task.heartbeat_seconds {
+            inner
+                .db
+                .write(|repo| repo.set_heartbeat_due(token, now_ms + seconds * 1000))?;
+        }
+        Ok(())
+    }
+
+    async fn describe_task(&self, token: &str) -> Result<TaskInfo, EngineError> {
+        info(&self.inner.task(token)?.ok_or(EngineError::InvalidToken)?)
+    }
+
+    async fn open_task(
+        &self,
+        order_id: &str,
+        kind: TaskKind,
+    ) -> Result<Option<TaskInfo>, EngineError> {
+        let inner = &self.inner;
+        let deadline = tokio::time::Instant::now() + TOKEN_WAIT;
+        loop {
+            let arrived = inner.arrived.notified();
+            let task = inner
+                .db
+                .write(|repo| Ok::<_, EngineError>(repo.open_task(order_id, kind.as_str())?))?;
+            let waiting = lock(&inner.expected).get(order_id) == Some(&kind);
+            if task.is_some() || !waiting {
+                return task.as_ref().map(info).transpose();
+            }
+            // The execution has moved on and its next token is on the queue: wait for the consumer.
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn offer_task(&self, offer_id: &str) -> Result<Option<TaskInfo>, EngineError> {
+        let task = self
+            .inner
+            .db
+            .write(|repo| Ok::<_, EngineError>(repo.task_by_offer(offer_id)?))?;
+        task.as_ref().map(info).transpose()
+    }
+
+    /// Timers and task timeouts run in Step Functions.
+    async fn run_due(&self) -> Result<usize, EngineError> {
+        Ok(0)
+    }
+}
