@@ -302,3 +302,16 @@ fn fences_inserted_and_removed_at_run_time_take_effect() {
     let events = run(&mut e, drive(48.1, 11.5, rest));
     assert!(events.is_empty());
 }
+
+#[test]
+fn config_reads_from_partial_json_with_defaults_for_the_rest() {
+    let config: EngineConfig =
+        serde_json::from_str(r#"{"exit_hold_s": 45, "default_dwell_s": 60}"#).expect("valid JSON");
+    assert_eq!(config.exit_hold_s, 45.0);
+    assert_eq!(config.default_dwell_s, Some(60.0));
+    assert_eq!(config.stop_hold_s, EngineConfig::default().stop_hold_s);
+    assert!(config.validate().is_ok());
+    let bad: EngineConfig =
+        serde_json::from_str(r#"{"current_speed_weight": 1.5}"#).expect("valid JSON");
+    assert!(bad.validate().is_err());
+}

@@ -5,6 +5,9 @@
 //! - a stop is a `Driving` run of ≥ 3 fixes in which the vehicle really moved (some step ≥ 4 m/s),
 //!   followed by an `OnFoot` run lasting ≥ 20 s; the label time is the first `OnFoot` fix and the stop
 //!   position is where that fix lies;
+//! - a stop is a new visit to its fence if the track was farther than radius + 20 m from the stop at
+//!   some earlier time ([`Chunk::entered_from_outside`]); otherwise the vehicle only re-parked within
+//!   a visit already under way, and no new arrival is due;
 //! - a road stretch is a point where every fix of the chunk within 100 m of it moves at ≥ 4 m/s
 //!   (driven through at speed: no stop, no traffic light wait) and no `OnFoot` fix lies within 150 m;
 //! - a beside-road spot is 40 m + radius from the nearest point of the whole polyline of the chunk, so
