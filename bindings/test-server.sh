@@ -4,7 +4,7 @@
 
 start_test_server() {
   local binary="$1" dir="$2"
-  mkdir -p "$dir"
+  rm -rf "$dir" && mkdir -p "$dir"  # a fresh database every run
   export FENCEPOST_ADMIN_TOKEN="mobile-tests-admin-$RANDOM$RANDOM"
   "$binary" serve --listen 127.0.0.1:0 --db "$dir/fencepost.db" >"$dir/stdout.log" 2>"$dir/server.log" &
   FENCEPOST_SERVER_PID=$!
