@@ -20,7 +20,10 @@ pub enum Error {
         reason: String,
     },
     #[error("{path}: unsupported file type (expected {expected})")]
-    UnsupportedFormat { path: String, expected: &'static str },
+    UnsupportedFormat {
+        path: String,
+        expected: &'static str,
+    },
     #[error("{path}: {source}")]
     Io {
         path: String,

@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FenceShape {
-    Circle { lat: f64, lon: f64, radius_m: f64 },
+    Circle {
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+    },
     /// Longitude/latitude coordinates (x = lon, y = lat), as in GeoJSON.
     Polygon(MultiPolygon<f64>),
 }
