@@ -183,3 +183,78 @@ proptest! {
         }
     }
 }
+
+fn any_coordinate() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        -200.0f64..200.0,
+        Just(90.0),
+        Just(-90.0),
+        Just(180.0),
+        Just(-180.0),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+    ]
+}
+
+fn any_optional() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![Just(None), any_coordinate().prop_map(Some), Just(Some(0.0))]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever arrives — NaN, infinities, out-of-range values, the poles, time jumping both ways —
+    /// the engine answers with events or a typed error, never a panic, and keeps its invariants.
+    #[test]
+    fn arbitrary_input_never_panics(
+        fences in proptest::collection::vec((any_coordinate(), any_coordinate(), any_coordinate(), any::<bool>()), 0..8),
+        fixes in proptest::collection::vec(
+            (-5_000i64..5_000, any_coordinate(), any_coordinate(), any_optional(), any_optional(), any_optional()),
+            0..60,
+        ),
+    ) {
+        let fences: Vec<Fence> = fences
+            .into_iter()
+            .enumerate()
+            .map(|(i, (lat, lon, size, polygon))| {
+                let id = format!("f{i}");
+                if polygon {
+                    let ring = vec![(lon, lat), (lon + size * 1e-4, lat), (lon, lat + size * 1e-4), (lon, lat)];
+                    Fence {
+                        id,
+                        shape: FenceShape::Polygon(MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])])),
+                        dwell_s: Some(size),
+                        approach_m: None,
+                    }
+                } else {
+                    circle(&id, lat, lon, size)
+                }
+            })
+            .collect();
+        // Invalid fences are refused one by one; the valid ones make up the engine.
+        let mut engine = GeofenceEngine::new(vec![], EngineConfig::default()).expect("empty engine");
+        let mut valid = Vec::new();
+        for fence in fences {
+            let id = fence.id.clone();
+            if engine.insert_fence(fence).is_ok() {
+                valid.push(id);
+            }
+        }
+        if let Some(id) = valid.first() {
+            engine.set_target(Some(id)).expect("a valid fence");
+        }
+        let mut t = 0i64;
+        for (dt, lat, lon, accuracy, speed, bearing) in fixes {
+            t += dt;
+            let fix = LocationFix { accuracy_m: accuracy, speed_mps: speed, bearing_deg: bearing, ..LocationFix::new(t, lat, lon) };
+            if let Ok(events) = engine.process(fix) {
+                for e in events {
+                    prop_assert!(valid.contains(&e.fence_id));
+                    if let Some(d) = e.distance_m { prop_assert!(d.is_finite() && d >= 0.0); }
+                    if let Some(s) = e.eta_s { prop_assert!(s.is_finite() && s >= 0.0); }
+                }
+            }
+        }
+    }
+}
