@@ -125,10 +125,12 @@ fn arrives_at_delivery_stops_and_not_on_roads_driven_through() {
     let rate = arrived as f64 / fresh as f64;
     let median_latency = median(&latencies);
     let p90_latency = percentile(&latencies, 0.9);
+    let p10_latency = percentile(&latencies, 0.1);
     eprintln!(
         "amazon: {stops_total} stops, {within_visit} of them inside a visit already under way; \
          {arrived}/{fresh} new visits arrived ({:.1} %), latency after the label: median \
-         {median_latency:.1} s, 90th percentile {p90_latency:.1} s; {road_arrivals} arrivals on \
+         {median_latency:.1} s, 10th percentile {p10_latency:.1} s, 90th percentile {p90_latency:.1} s \
+         (negative: before the label); {road_arrivals} arrivals on \
          {road_fences} road-stretch fences",
         rate * 100.0
     );
@@ -156,6 +158,7 @@ fn phone_noise_makes_no_duplicate_arrivals_and_no_entries_beside_the_road() {
         (0usize, 0usize, 0usize, 0usize);
     let mut walked_out = 0usize;
     let (mut beside_fences, mut beside_entries) = (0usize, 0usize);
+    let (mut road_fences, mut road_arrivals) = (0usize, 0usize);
     for (i, chunk) in chunks.iter().enumerate() {
         let (lat0, lon0) = amazon::origin_for(i);
         let stops = chunk.stops();
@@ -176,6 +179,12 @@ fn phone_noise_makes_no_duplicate_arrivals_and_no_entries_beside_the_road() {
             let (lat, lon) = offset(lat0, lon0, cx, cy);
             fences.push(circle(&format!("beside-{n}"), lat, lon, radius));
             beside_fences += 1;
+        }
+        for (n, j) in road_spots(chunk).into_iter().enumerate() {
+            let p = &chunk.points[j];
+            let (lat, lon) = offset(lat0, lon0, p.x, p.y);
+            fences.push(circle(&format!("road-{n}"), lat, lon, 50.0));
+            road_fences += 1;
         }
         let ids: Vec<String> = fences.iter().map(|f| f.id.clone()).collect();
         let noisy = noise.apply(&chunk.fixes_at(lat0, lon0), 1000 + i as u64);
@@ -223,12 +232,17 @@ fn phone_noise_makes_no_duplicate_arrivals_and_no_entries_beside_the_road() {
             .filter(|id| id.starts_with("beside-"))
             .map(|id| count(&events, EventKind::Entered, id))
             .sum::<usize>();
+        road_arrivals += ids
+            .iter()
+            .filter(|id| id.starts_with("road-"))
+            .map(|id| count(&events, EventKind::Arrived, id))
+            .sum::<usize>();
     }
     eprintln!(
         "amazon + urban noise: {arrived}/{fresh} new visits arrived ({:.1} %), {duplicates} \
          duplicate arrivals within a visit ({walked_out} visits where the driver walked out and \
          back not counted); {beside_entries} entries on {beside_fences} fences \
-         40 m beside the road",
+         40 m beside the road; {road_arrivals} arrivals on {road_fences} road-stretch fences",
         100.0 * arrived as f64 / fresh as f64
     );
     assert!(
