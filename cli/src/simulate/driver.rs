@@ -102,7 +102,7 @@ impl Driver {
         let mut config = CompanionConfig::new(proxy_url);
         // Simulated time runs ~50× real time: keep real-time waits short so a timed-out request costs
         // seconds of simulated time, not minutes. Retry delays are measured on the simulated clock.
-        config.request_timeout_ms = 400;
+        config.request_timeout_ms = 200;
         config.location_batch_interval_ms = 30_000;
         config.retry_max_ms = 15_000;
         config.offer_poll_interval_ms = 3_000;

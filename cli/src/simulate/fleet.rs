@@ -121,6 +121,34 @@ pub fn build(
     }
 }
 
+impl Fleet {
+    /// A digest of everything the seed decides (stores, customers, drivers' starts, styles and offline
+    /// windows), so runs can show they built the same world.
+    pub fn fingerprint(&self) -> String {
+        let mut text = String::new();
+        for s in &self.stores {
+            text.push_str(&s.id);
+        }
+        for o in &self.orders {
+            text.push_str(&format!(
+                "|{}:{}:{}:{}",
+                o.store, o.customer_node, o.placed_at_s, o.prep_s
+            ));
+        }
+        for d in &self.drivers {
+            text.push_str(&format!(
+                "|{}:{:?}:{:.6}",
+                d.start_node, d.offline, d.style.speed_factor
+            ));
+        }
+        // FNV-1a: stable across platforms and Rust versions, unlike the std hasher.
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{hash:016x}")
+    }
+}
+
 fn centroid(points: impl Iterator<Item = LatLon>) -> LatLon {
     let (mut lat, mut lon, mut n) = (0.0, 0.0, 0.0);
     for p in points {

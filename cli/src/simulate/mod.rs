@@ -128,6 +128,14 @@ async fn run_async(args: SimulateArgs) -> anyhow::Result<bool> {
     let all_stores = stores::load(&args.stores, &graph)?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let fleet = fleet::build(&graph, &all_stores, args.drivers, args.orders, &mut rng);
+    if std::env::var_os("FENCEPOST_SIM_PROFILE").is_some() {
+        eprintln!(
+            "setup: {:?} ({} street nodes, {} stores near streets)",
+            wall.elapsed(),
+            graph.nodes.len(),
+            all_stores.len()
+        );
+    }
 
     // The backend: ours in-process, or the one named.
     let (server, base, admin_token) = match &args.backend {
@@ -160,7 +168,7 @@ async fn run_async(args: SimulateArgs) -> anyhow::Result<bool> {
         )
     })?;
 
-    // A timeout fault holds the answer past the companions' 400 ms request timeout.
+    // A timeout fault holds the answer past the companions' 200 ms request timeout.
     let proxy = proxy::Proxy::new(
         &base,
         faults::FaultPlan::new(args.faults, args.seed),
@@ -212,6 +220,7 @@ async fn run_async(args: SimulateArgs) -> anyhow::Result<bool> {
 
     let facts = tally::RunFacts {
         seed: args.seed,
+        world: fleet.fingerprint(),
         drivers: args.drivers,
         backend: backend_name,
         fault_rate: args.faults,

@@ -36,6 +36,8 @@ pub struct LegRecord {
     pub detected_arrival_ms: Option<i64>,
     pub route_length_m: f64,
     pub stops_at_lights: usize,
+    /// The driver lost the order during this leg (heartbeat lapse, cancellation).
+    pub abandoned: bool,
     /// (time, reported ETA seconds) pairs from the companion on this leg.
     pub etas: Vec<(i64, f64)>,
 }

@@ -9,6 +9,8 @@ use super::metrics::{DetectionSummary, EtaSummary};
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub seed: u64,
+    /// Digest of the world the seed built (see `Fleet::fingerprint`).
+    pub world: String,
     pub drivers: usize,
     pub backend: String,
     pub fault_rate: f64,
@@ -33,6 +35,9 @@ pub struct Summary {
     pub refused_messages: u64,
     /// Side effects the server recorded more than once (pickups, deliveries, arrivals). Must be 0.
     pub duplicated_side_effects: u64,
+    /// Legs a driver lost the order on (heartbeat lapse while offline or faulted): left out of the
+    /// detection and ETA figures.
+    pub legs_handed_over: usize,
     pub route: RouteStats,
 }
 
@@ -139,6 +144,10 @@ impl Summary {
                 ),
             ),
             ("outbox retries".into(), self.outbox_retries.to_string()),
+            (
+                "legs lost to reassignment".into(),
+                self.legs_handed_over.to_string(),
+            ),
             (
                 "messages lost (must be 0)".into(),
                 self.messages_lost.to_string(),

@@ -11,6 +11,7 @@ use super::world::Outcome;
 
 pub struct RunFacts {
     pub seed: u64,
+    pub world: String,
     pub drivers: usize,
     pub backend: String,
     pub fault_rate: f64,
@@ -24,7 +25,7 @@ pub fn summarise(out: &Outcome, facts: RunFacts) -> Summary {
         out.deliveries
             .iter()
             .flat_map(|d| &d.legs)
-            .filter(|l| l.kind == kind)
+            .filter(|l| l.kind == kind && !l.abandoned)
             .map(|l| ArrivalObservation {
                 truth_ms: l.truth_arrival_ms,
                 detected_ms: l.detected_arrival_ms,
@@ -37,6 +38,7 @@ pub fn summarise(out: &Outcome, facts: RunFacts) -> Summary {
         .deliveries
         .iter()
         .flat_map(|d| &d.legs)
+        .filter(|l| !l.abandoned)
         .filter_map(|l| Some((l.truth_arrival_ms?, l)))
         .flat_map(|(arrival, l)| {
             l.etas.iter().map(move |&(at_ms, eta_s)| EtaObservation {
@@ -113,6 +115,7 @@ pub fn summarise(out: &Outcome, facts: RunFacts) -> Summary {
     let per_delivery = |v: u64| (delivered > 0).then(|| v as f64 / delivered as f64);
     Summary {
         seed: facts.seed,
+        world: facts.world,
         drivers: facts.drivers,
         backend: facts.backend,
         fault_rate: facts.fault_rate,
@@ -132,6 +135,12 @@ pub fn summarise(out: &Outcome, facts: RunFacts) -> Summary {
         messages_lost,
         refused_messages: out.refused_messages as u64,
         duplicated_side_effects: duplicated as u64,
+        legs_handed_over: out
+            .deliveries
+            .iter()
+            .flat_map(|d| &d.legs)
+            .filter(|l| l.abandoned)
+            .count(),
         route: RouteStats {
             legs: out.route_lengths.len(),
             median_length_m: metrics::distribution(out.route_lengths.clone()).median,

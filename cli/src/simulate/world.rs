@@ -25,9 +25,12 @@ use super::streets::StreetGraph;
 /// Store fence radius given to the server (metres).
 pub const STORE_RADIUS_M: f64 = 40.0;
 /// The simulation gives up on open orders after this much simulated time.
-const MAX_SIM_S: i64 = 3 * 3600;
-/// Real time per simulated second, at least: lets the companions' worker threads keep pace.
-const TICK_PACE: Duration = Duration::from_millis(12);
+const MAX_SIM_S: i64 = 2 * 3600;
+/// Real time per simulated second, at least: lets the companions' worker threads keep pace. The
+/// workers wait on the real clock between retries, so while any phone has messages waiting the
+/// simulation slows down rather than let simulated minutes pass during one real retry delay.
+const TICK_PACE: Duration = Duration::from_millis(5);
+const TICK_PACE_BUSY: Duration = Duration::from_millis(20);
 /// A driver scans the pickup code this long after stopping at the store at the earliest.
 const WALK_IN_MS: i64 = 25_000;
 /// Retry a refused scan or delivery confirmation after this long.
@@ -260,9 +263,14 @@ impl World<'_> {
             if terminal.len() == self.fleet.orders.len() {
                 break;
             }
+            let busy = self
+                .drivers
+                .iter()
+                .any(|d| !d.offline && d.companion.state().sync.pending_messages > 0);
+            let pace = if busy { TICK_PACE_BUSY } else { TICK_PACE };
             let spent = tick_started.elapsed();
-            if spent < TICK_PACE {
-                tokio::time::sleep(TICK_PACE - spent).await;
+            if spent < pace {
+                tokio::time::sleep(pace - spent).await;
             }
         }
         out.simulated_s = elapsed_s as f64;
@@ -436,23 +444,41 @@ impl World<'_> {
             CompanionEvent::PhaseChanged { order_id, phase } => {
                 if matches!(phase, Phase::Cancelled | Phase::Expired | Phase::Declined) {
                     let driver = &mut self.drivers[di];
-                    if driver.job.as_ref().is_some_and(|j| j.order_id == order_id) {
-                        driver.job = None;
+                    if let Some(job) = driver.job.take_if(|j| j.order_id == order_id) {
+                        // The order went to someone else (or away): this leg proves nothing about
+                        // arrival detection any more.
+                        if let Some(r) = record_of(&order_id) {
+                            if let Some(l) = out.deliveries[r].legs.get_mut(job.leg_index) {
+                                l.abandoned = true;
+                            }
+                        }
                         driver.stand_still();
                     }
                 }
             }
             CompanionEvent::PickupRejected { order_id, .. } => {
-                // The server refused the scan (e.g. stale evidence after a long retry): scan again.
-                if let Some(job) = self.drivers[di]
-                    .job
-                    .as_mut()
-                    .filter(|j| j.order_id == order_id)
-                {
-                    job.leg = LegKind::ToStore;
-                    job.next_action_ms = now_ms + RETRY_ACTION_MS;
-                }
+                // The server refused the scan (e.g. stale evidence after a long retry): the driver
+                // goes back to the store if they had left, and scans again.
                 out.pickups_confirmed.retain(|o| o != &order_id);
+                let Some(mut job) = self.drivers[di]
+                    .job
+                    .clone()
+                    .filter(|j| j.order_id == order_id)
+                else {
+                    return Ok(());
+                };
+                if job.leg == LegKind::ToCustomer {
+                    let store_node = self.fleet.stores[self.fleet.orders[job.order].store].node;
+                    if let Some(r) = record_of(&order_id) {
+                        job.leg_index = out.deliveries[r].legs.len();
+                        let leg = self.start_leg(di, store_node, LegKind::ToStore, now_ms, out)?;
+                        out.deliveries[r].legs.push(leg);
+                    }
+                    job.truth_arrival_ms = None;
+                }
+                job.leg = LegKind::ToStore;
+                job.next_action_ms = now_ms + RETRY_ACTION_MS;
+                self.drivers[di].job = Some(job);
             }
             CompanionEvent::Error { reason } => {
                 if reason.contains("refused") {
@@ -502,6 +528,7 @@ impl World<'_> {
             detected_arrival_ms: None,
             route_length_m: route.length_m,
             stops_at_lights: trajectory.stops_at_lights,
+            abandoned: false,
             etas: Vec::new(),
         })
     }

@@ -98,7 +98,7 @@ pub fn latency_chart(latencies_s: &[f64]) -> String {
             lo + i as f64 * BIN_S,
             lo + (i + 1) as f64 * BIN_S
         );
-        if bins <= 20 || i % 2 == 0 {
+        if i % bins.div_ceil(12) == 0 {
             let _ = write!(
                 svg,
                 r##"<text x="{:.1}" y="{}" font-size="9">{:.0}</text>"##,

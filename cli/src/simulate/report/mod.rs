@@ -67,7 +67,10 @@ pub fn render(summary: &Summary, deliveries: &[DeliveryRecord]) -> String {
     let latencies: Vec<f64> = deliveries
         .iter()
         .flat_map(|d| &d.legs)
+        .filter(|leg| !leg.abandoned)
         .filter_map(|leg| Some((leg.detected_arrival_ms? - leg.truth_arrival_ms?) as f64 / 1000.0))
+        // Detections far ahead of the stop are false arrivals, counted in the summary, not latency.
+        .filter(|&s| s >= -(super::metrics::EARLY_TOLERANCE_MS as f64) / 1000.0)
         .collect();
     html.push_str("<h2>Arrival detection latency</h2><p>Seconds from the car coming to rest inside the fence (ground truth) to the companion's <code>arrived</code> event, both legs.</p>");
     html.push_str(&chart::latency_chart(&latencies));
