@@ -233,3 +233,73 @@ fn a_declined_order_is_marked_declined_with_its_reason() {
         .expect_error(400, "invalid_body")
         .contains("declinedReason"));
 }
+
+#[test]
+fn stores_load_from_geojson_and_bad_files_stop_the_server_with_a_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("stores.geojson");
+    // A circle store and a polygon store (a ~110 m square around the test location).
+    let doc = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [STORE_LON, STORE_LAT]},
+         "properties": {"id": "circle", "name": "Circle Pizza", "radius_m": 35, "capacity": 5}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+            [STORE_LON - 0.001, STORE_LAT - 0.0005], [STORE_LON + 0.001, STORE_LAT - 0.0005],
+            [STORE_LON + 0.001, STORE_LAT + 0.0005], [STORE_LON - 0.001, STORE_LAT + 0.0005],
+            [STORE_LON - 0.001, STORE_LAT - 0.0005]]]},
+         "properties": {"id": "square", "name": "Square Pizza",
+                        "opening_hours": [{"days": ["mon","tue","wed","thu","fri","sat","sun"], "open": "00:00", "close": "24:00"}]}}
+    ]});
+    std::fs::write(&path, doc.to_string()).expect("writing stores");
+    let server = TestServer::start_with(support::server::ServerOptions {
+        seed_stores: Some(path.clone()),
+        ..Default::default()
+    });
+    let api = server.api();
+    let admin = server.admin_token.as_str();
+    for id in ["circle", "square"] {
+        let r = api.post(
+            &format!("/admin/stores/{id}/token"),
+            Some(admin),
+            &json!({}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let store = api
+        .post("/admin/stores/square/token", Some(admin), &json!({}))
+        .body["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (_, customer) = api.create_customer(admin);
+    let placed = api.post("/order", Some(&customer), &order_body("square"));
+    assert_eq!(
+        placed.body["order"]["status"], "initiated",
+        "{}",
+        placed.text
+    );
+    api.next_event("/store/events", &store, 0, "order_placed");
+    drop(server);
+
+    // A broken file: the server refuses to start and says which feature is wrong.
+    std::fs::write(&path, r#"{"type": "FeatureCollection", "features": [{"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [24.9, 95.0]}, "properties": {"id": "bad"}}]}"#)
+        .expect("writing bad stores");
+    let out = std::process::Command::new(support::server::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("x.db"))
+        .arg("--seed-stores")
+        .arg(&path)
+        .env("FENCEPOST_ADMIN_TOKEN", support::server::ADMIN_TOKEN)
+        .output()
+        .expect("running serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("feature 0") && stderr.contains("latitude"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("95.0"),
+        "no coordinates in errors: {stderr}"
+    );
+}

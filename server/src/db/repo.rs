@@ -86,6 +86,9 @@ pub trait Repository {
     fn count_orders(&self, store_id: &str, statuses: &[OrderStatus]) -> Result<u32>;
     fn driver_orders(&self, driver_id: &str, statuses: &[OrderStatus]) -> Result<Vec<OrderRecord>>;
 
+    /// Orders still `initiated` with no task at all: their execution never started (a crash between
+    /// storing the order and starting its workflow).
+    fn unstarted_orders(&self) -> Result<Vec<String>>;
     fn insert_task(&self, task: &TaskRow) -> Result<()>;
     fn task(&self, token: &str) -> Result<Option<TaskRow>>;
     fn task_by_offer(&self, offer_id: &str) -> Result<Option<TaskRow>>;
@@ -535,6 +538,16 @@ impl Repository for SqliteRepo<'_> {
         raws.into_iter().map(order_from_raw).collect()
     }
 
+    fn unstarted_orders(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.order_id FROM orders o WHERE o.status = 'initiated' \
+             AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.order_id = o.order_id)",
+        )?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
     fn insert_task(&self, t: &TaskRow) -> Result<()> {
         self.conn.execute(
             &format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),

@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::clock::Clock;
 use crate::db::{Db, Repository};
@@ -74,7 +76,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             idempotency::layer,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A bug must answer 500 with a JSON body rather than drop the connection.
+        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error: the request handler failed.",
+    )
+    .into_response()
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = HealthResponse)))]

@@ -1,6 +1,7 @@
 //! The embedded engine: the order state machine (`machine.rs`) run in-process, its tasks and timers kept in
 //! SQLite. Task tokens are single-use: a second use, or a use after the timeout, answers `TaskTimedOut`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -20,6 +21,8 @@ pub struct EmbeddedEngine {
     clock: Arc<Clock>,
     feed: Arc<Feed>,
     timing: Timing,
+    /// Set once orders whose execution never started (crash right after storing them) were started.
+    recovered: AtomicBool,
 }
 
 impl EmbeddedEngine {
@@ -29,6 +32,7 @@ impl EmbeddedEngine {
             clock,
             feed,
             timing,
+            recovered: AtomicBool::new(false),
         }
     }
 
@@ -195,6 +199,17 @@ impl WorkflowEngine for EmbeddedEngine {
     }
 
     async fn run_due(&self) -> Result<usize, EngineError> {
+        let mut fired = 0;
+        if !self.recovered.swap(true, Ordering::SeqCst) {
+            let orphans = self
+                .db
+                .write(|repo| Ok::<_, EngineError>(repo.unstarted_orders()?))?;
+            for order_id in orphans {
+                tracing::warn!(%order_id, "starting an order whose execution never started");
+                self.step(|m| Ok(m.start(&order_id)?))?;
+                fired += 1;
+            }
+        }
         let now_ms = self.clock.now_ms();
         let (tasks, timers) = self.db.write(|repo| {
             Ok::<_, EngineError>((
@@ -202,7 +217,6 @@ impl WorkflowEngine for EmbeddedEngine {
                 repo.due_timers(now_ms, DUE_BATCH)?,
             ))
         })?;
-        let mut fired = 0;
         // Each firing is its own transaction and re-checks the task is still open, so a request that
         // used the token a moment earlier wins cleanly.
         for task in tasks {

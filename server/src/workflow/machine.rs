@@ -115,6 +115,15 @@ impl Machine<'_> {
     /// Execution start: the POS check, then NotifyStore (the decision task and the store's `order_placed`).
     pub fn start(&self, order_id: &str) -> Result<()> {
         let mut order = self.order(order_id)?;
+        // Starting is idempotent: an execution runs once per order (execution name = orderId).
+        if order.status != OrderStatus::Initiated
+            || self
+                .repo
+                .open_task(order_id, TaskKind::StoreDecision.as_str())?
+                .is_some()
+        {
+            return Ok(());
+        }
         let store = self.store(&order.store_id)?;
         // The new order is itself `initiated`, so it is not counted against the capacity it asks for.
         let others = self
