@@ -166,7 +166,8 @@ impl World<'_> {
                     record: out.deliveries.len() - 1,
                     accepted_at_ms: None,
                 });
-                self.progress.set_message(progress_message(&out, &terminal));
+                self.progress
+                    .set_message(progress_message(&out, &orders, &terminal));
             }
 
             // Stores read their feeds and decide.
@@ -192,6 +193,8 @@ impl World<'_> {
                         if let Some(o) = orders[i].as_mut() {
                             o.accepted_at_ms = Some(now_ms);
                         }
+                        self.progress
+                            .set_message(progress_message(&out, &orders, &terminal));
                     }
                     "delivered" | "order_cancelled" => {
                         let status = if event.kind == "delivered" {
@@ -200,7 +203,8 @@ impl World<'_> {
                             "cancelled"
                         };
                         terminal.insert(order_id.to_owned(), status.to_owned());
-                        self.progress.set_message(progress_message(&out, &terminal));
+                        self.progress
+                            .set_message(progress_message(&out, &orders, &terminal));
                     }
                     _ => {}
                 }
@@ -660,12 +664,20 @@ fn leg_name(leg: Leg) -> &'static str {
     }
 }
 
-fn progress_message(out: &Outcome, terminal: &HashMap<String, String>) -> String {
+fn progress_message(
+    out: &Outcome,
+    orders: &[Option<OrderState>],
+    terminal: &HashMap<String, String>,
+) -> String {
+    let accepted = orders
+        .iter()
+        .flatten()
+        .filter(|o| o.accepted_at_ms.is_some())
+        .count();
     let delivered = terminal.values().filter(|s| *s == "delivered").count();
     format!(
-        "placed {} · picked up {} · delivered {}",
+        "placed {} · accepted {accepted} · picked up {} · delivered {delivered}",
         out.placed,
         out.pickups_confirmed.len(),
-        delivered
     )
 }
