@@ -7,6 +7,13 @@
 //! Pipeline: [`streets`] (OSM graph) → [`stores`] (snapped POIs) → [`fleet`] (who, where, when) →
 //! [`world`] (the tick loop: [`routing`], [`movement`], [`driver`], [`api`], [`proxy`] + [`faults`]) →
 //! [`tally`] ([`metrics`]) → [`summary`] (table / JSON) and [`report`] (HTML).
+//!
+//! Time: the server runs with its test clock and the companions with a `ManualClock`; each tick
+//! advances both by one simulated second (`POST /admin/clock/advance`, which also fires due workflow
+//! timers). A tick takes 5 ms of real time (20 ms while any phone has messages waiting, so the
+//! companions' real-time retry loops keep up), so simulated time runs ~50–200× faster than real time.
+//! `FENCEPOST_SIM_PROFILE=1` prints where the time went and each leg's truth/detection times (order ids
+//! and seconds only, no coordinates) to stderr.
 
 mod api;
 mod driver;

@@ -170,3 +170,43 @@ mod tests {
         assert!(fastest_route(&square(), 0, 99).is_err());
     }
 }
+
+#[cfg(test)]
+mod helsinki_tests {
+    use super::*;
+    use crate::simulate::streets::StreetGraph;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::path::Path;
+
+    /// Routes on the real network between random street nodes 300 m – 2 km apart: every pair is
+    /// routable (strongly connected graph), and routes are longer than the straight line by a factor
+    /// typical of a city centre with one-way streets and water in the way.
+    #[test]
+    fn helsinki_routes_exist_and_have_city_circuity() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/osm/Helsinki.osm.pbf");
+        let g = StreetGraph::from_pbf(&path).expect("the bundled extract loads");
+        let mut rng = ChaCha8Rng::seed_from_u64(2024);
+        let mut circuity = Vec::new();
+        while circuity.len() < 60 {
+            let (a, b) = (
+                rng.random_range(0..g.nodes.len()),
+                rng.random_range(0..g.nodes.len()),
+            );
+            let crow = distance_m(g.nodes[a].pos, g.nodes[b].pos);
+            if !(300.0..2_000.0).contains(&crow) {
+                continue;
+            }
+            let route = fastest_route(&g, a, b).expect("strongly connected: every pair routes");
+            assert!(
+                route.length_m >= crow * 0.999,
+                "a route cannot beat the straight line"
+            );
+            circuity.push(route.circuity(&g).expect("ends differ"));
+        }
+        circuity.sort_by(f64::total_cmp);
+        let median = circuity[circuity.len() / 2];
+        eprintln!("Helsinki: median circuity over 60 random pairs 300 m - 2 km apart: {median:.2}");
+        assert!((1.1..2.0).contains(&median), "median circuity {median:.2}");
+    }
+}
