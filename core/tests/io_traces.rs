@@ -371,3 +371,16 @@ fn non_utf8_file_is_rejected_with_its_line() {
     std::fs::remove_dir_all(&dir).ok();
     assert_parse_error(r, 3, "not valid UTF-8");
 }
+
+#[test]
+fn gpx_lines_stay_right_when_a_comment_mentions_trkpt() {
+    // The quick byte search would count the commented tag; the reader notices and rescans.
+    let doc = gpx_doc(
+        "<!-- <trkpt lat=\"0\" lon=\"0\"> -->\n<trkpt lat=\"1\" lon=\"2\"><time>2020-01-01T00:00:00Z</time></trkpt>\n\n<trkpt lat=\"1\" lon=\"2\"><time>2020-01-01T00:00:01Z</time></trkpt>\n",
+    );
+    let points = parse_trace_points_str(&doc, TraceFormat::Gpx, "t.gpx").expect("valid");
+    assert_eq!(
+        points.iter().map(|p| p.line).collect::<Vec<_>>(),
+        vec![5, 7]
+    );
+}

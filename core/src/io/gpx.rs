@@ -1,9 +1,13 @@
 //! GPX traces: every `<trkpt>` of every track and segment, in document order; each needs a `<time>`.
 //!
-//! The `gpx` crate parses, but keeps no positions. So a first pass with xml-rs (the parser the gpx
-//! crate itself uses) records the line of each `<trkpt>` start tag, reports XML syntax errors with their
-//! line, and notes the first track point whose attributes or numbers the gpx crate will refuse, so its
-//! errors can be pinned to a line too. Routes (`<rtept>`) and waypoints (`<wpt>`) are not traces.
+//! The `gpx` crate parses, but keeps no positions. Lines come from two cheaper places:
+//! - for a file that parses, a byte search for `<trkpt` tags, counting newlines; if its count differs
+//!   from the gpx crate's (a namespace prefix, a tag inside a comment), a full xml-rs pass instead;
+//! - for a file that does not, an xml-rs pass (the parser the gpx crate itself uses) reports XML syntax
+//!   errors with their line and finds the first track point whose attributes or numbers the gpx crate
+//!   refuses. Only failures pay for it.
+//!
+//! Routes (`<rtept>`) and waypoints (`<wpt>`) are not traces.
 
 use super::time::parse_time_ms;
 use super::{parse_error, point, TracePoint};
@@ -13,25 +17,36 @@ use xml::common::Position;
 use xml::reader::{EventReader, XmlEvent};
 
 pub(crate) fn parse(text: &str, name: &str) -> Result<Vec<TracePoint>> {
-    let scan = scan(text).map_err(|(line, reason)| parse_error(name, line, reason))?;
-    let gpx = ::gpx::read(text.as_bytes()).map_err(|e| {
-        // The scan's first suspect is the best line we have; without one, the gpx crate's error has no
-        // position at all and we fall back to line 1.
-        let (line, reason) = scan
-            .first_suspect
-            .clone()
-            .unwrap_or_else(|| (1, gpx_reason(&e)));
-        parse_error(name, line, reason)
-    })?;
+    let gpx = match ::gpx::read(text.as_bytes()) {
+        Ok(gpx) => gpx,
+        Err(e) => {
+            let scan = scan(text).map_err(|(line, reason)| parse_error(name, line, reason))?;
+            // The scan's first suspect is the best line we have; without one, the gpx crate's error
+            // has no position at all and we fall back to line 1.
+            let (line, reason) = scan.first_suspect.unwrap_or_else(|| (1, gpx_reason(&e)));
+            return Err(parse_error(name, line, reason));
+        }
+    };
+
+    let count = gpx
+        .tracks
+        .iter()
+        .flat_map(|t| &t.segments)
+        .map(|s| s.points.len())
+        .sum();
+    let mut lines = trkpt_lines_quick(text);
+    if lines.len() != count {
+        lines = scan(text).map(|s| s.trkpt_lines).unwrap_or_default();
+    }
 
     let waypoints = gpx
         .tracks
         .iter()
         .flat_map(|t| &t.segments)
         .flat_map(|s| &s.points);
-    let mut points = Vec::with_capacity(scan.trkpt_lines.len());
+    let mut points = Vec::with_capacity(count);
     for (i, waypoint) in waypoints.enumerate() {
-        let line = scan.trkpt_lines.get(i).copied().unwrap_or(1);
+        let line = lines.get(i).copied().unwrap_or(1);
         let time = waypoint
             .time
             .ok_or_else(|| parse_error(name, line, "track point has no <time>"))?;
@@ -56,6 +71,32 @@ pub(crate) fn parse(text: &str, name: &str) -> Result<Vec<TracePoint>> {
 fn time_ms(time: ::gpx::Time) -> Option<i64> {
     let t: ::time::OffsetDateTime = time.into();
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Line of each `<trkpt` start tag found by plain byte search.
+fn trkpt_lines_quick(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let (mut line, mut counted_to) = (1, 0);
+    let mut from = 0;
+    while let Some(offset) = text[from..].find("<trkpt") {
+        let at = from + offset;
+        from = at + "<trkpt".len();
+        // `<trkpt` must end the tag name here (not `<trkpts…`).
+        if !matches!(
+            bytes.get(from),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')
+        ) {
+            continue;
+        }
+        line += bytes[counted_to..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = at;
+        lines.push(line);
+    }
+    lines
 }
 
 /// What the xml-rs pass learned.
