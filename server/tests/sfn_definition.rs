@@ -80,10 +80,13 @@ fn rendering_fills_in_the_queue_url() {
     assert_eq!(problems(&rendered), Vec::<String>::new());
 }
 
+/// Breaks a definition in place.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 /// Each mutation reintroduces a defect; the check must name it.
 #[test]
 fn the_check_catches_the_defects_it_exists_for() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(&str, Mutation, &str)> = vec![
         (
             "the seed's decline Catch without ResultPath",
             Box::new(|d| {
