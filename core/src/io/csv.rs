@@ -28,7 +28,7 @@ pub(crate) fn parse(text: &str, name: &str) -> Result<Vec<TracePoint>> {
     let mut points = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(name, &e))?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(1, |p| p.line() as usize);
         let fix = columns
             .fix(&record)
             .map_err(|reason| parse_error(name, line, reason))?;
