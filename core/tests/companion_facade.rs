@@ -194,12 +194,15 @@ fn an_acceptance_the_server_refuses_expires_the_dispatch_and_disarms_tracking() 
     assert_eq!(c.state().phase, Phase::Accepted);
     assert!(wait_until(Duration::from_secs(10), || c.state().phase
         == Phase::Expired));
-    assert!(events.has(|e| matches!(
-        e,
-        CompanionEvent::PhaseChanged {
-            phase: Phase::Expired,
-            ..
-        }
+    // Events are emitted just after the state changes (outside the lock): wait for it too.
+    assert!(wait_until(Duration::from_secs(5), || events.has(
+        |e| matches!(
+            e,
+            CompanionEvent::PhaseChanged {
+                phase: Phase::Expired,
+                ..
+            }
+        )
     )));
     // Standby again (the driver is still available), not trip tracking.
     assert_eq!(c.tracking_profile().interval_ms, 60_000);
@@ -387,4 +390,19 @@ fn offline_fixes_coalesce_into_few_batches_and_all_arrive() {
             .sum()
     };
     assert!(fixes >= 695, "every fix arrived: {fixes}");
+}
+
+#[test]
+fn an_unreadable_dispatch_record_is_reported_not_fatal() {
+    let stub = Stub::start(Arc::new(|_| (200, r#"{"offers": []}"#.to_string())));
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let (mut outbox, _) =
+            fencepost_core::companion::outbox::Outbox::open(dir.path()).expect("outbox");
+        outbox.put_state("dispatch", "{not json").expect("state");
+    }
+    let clock = Arc::new(ManualClock::new(T0));
+    let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
+    assert_eq!(c.state().phase, Phase::Idle);
+    assert!(events.has(|e| matches!(e, CompanionEvent::Error { .. })));
 }

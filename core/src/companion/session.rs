@@ -81,11 +81,19 @@ impl Session {
                 ),
             });
         }
+        // An unreadable dispatch record must not make the companion unusable: its queued messages are
+        // still sent; only the local phase is lost (the server's assignment list still has the order).
         let dispatch = match outbox.get_state(DISPATCH_KEY)? {
-            Some(json) => Some(
-                serde_json::from_str::<Dispatch>(&json)
-                    .map_err(|_| Error::Corrupt { what: "dispatch" })?,
-            ),
+            Some(json) => match serde_json::from_str::<Dispatch>(&json) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    events.push(CompanionEvent::Error {
+                        reason: "the stored dispatch was unreadable and has been dropped"
+                            .to_owned(),
+                    });
+                    None
+                }
+            },
             None => None,
         };
         let available = outbox.get_state(AVAILABLE_KEY)?.as_deref() == Some("true");
