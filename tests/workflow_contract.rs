@@ -93,6 +93,14 @@ impl Harness {
         }
     }
 
+    /// Lets time pass without reaching a timeout: `embedded_s` on the test clock, `sfn_s` on the wall clock.
+    fn pass(&self, embedded_s: i64, sfn_s: u64) {
+        match self.engine {
+            Engine::Embedded => self.api.advance(self.admin(), embedded_s),
+            Engine::StepFunctions => std::thread::sleep(Duration::from_secs(sfn_s)),
+        }
+    }
+
     /// Polls `GET /order/{id}?party=customer` until `pred` holds (bounded), returning the order view.
     #[track_caller]
     fn wait_order(
@@ -449,4 +457,49 @@ fn a_lapsed_pickup_heartbeat_releases_the_driver() {
         .next_event("/store/events", &w.store, 0, "driver_unassigned");
     assert_eq!(unassigned["driverId"], driver_id.as_str());
     assert_eq!(unassigned["reason"], "heartbeat_timeout");
+}
+
+#[test]
+fn location_reports_are_the_pickup_heartbeat() {
+    let h = Harness::start();
+    let w = world(&h, "contract-alive");
+    let (_, drv) = driver(&h, 300.0);
+    let (order_id, token) = place(&h, &w);
+    assert_eq!(decide(&h, &w, &order_id, &token, true).status, 200);
+    let offer = h.wait_offer(&drv, &order_id);
+    assert_eq!(
+        h.api
+            .post(
+                &format!("/driver/offers/{offer}/accept"),
+                Some(&drv),
+                &json!({})
+            )
+            .status,
+        200
+    );
+    h.wait_order(&w.customer, &order_id, "driver_assigned", |o| {
+        o["status"] == "driver_assigned"
+    });
+    // Four heartbeat-sized gaps, each shorter than the heartbeat period, with a report naming the order in
+    // between: together far longer than one period, yet the driver keeps the order.
+    for _ in 0..4 {
+        h.pass(100, 2);
+        let r = h.api.report_location(
+            &drv,
+            STORE_LAT + 0.001,
+            STORE_LON,
+            Some((&order_id, 111.0, 25.0)),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    h.pass(60, 1);
+    let view = h.api.get(
+        &format!("/order/{order_id}?party=customer"),
+        Some(&w.customer),
+    );
+    assert_eq!(
+        view.body["order"]["status"], "driver_assigned",
+        "{}",
+        view.text
+    );
 }
