@@ -280,20 +280,7 @@ impl WorkflowEngine for StepFunctionsEngine {
             }
             _ => output,
         };
-        match inner
-            .aws()
-            .await?
-            .send_task_success(token, &output.to_string())
-            .await
-            .map_err(closed)
-        {
-            Ok(()) => {}
-            Err(EngineError::TaskTimedOut) => {
-                inner.project(|p| p.on_refused(&task))?;
-                return Err(EngineError::TaskTimedOut);
-            }
-            Err(e) => return Err(e),
-        }
+        // Expect the next wait's token before resuming the execution, so its message cannot arrive first.
         let next = match kind {
             Some(TaskKind::Offer) => Some(TaskKind::Pickup),
             Some(TaskKind::Pickup) => Some(TaskKind::Delivery),
@@ -301,6 +288,22 @@ impl WorkflowEngine for StepFunctionsEngine {
         };
         if let Some(next) = next {
             lock(&inner.expected).insert(task.order_id.clone(), next);
+        }
+        let sent = match inner.aws().await {
+            Ok(aws) => aws
+                .send_task_success(token, &output.to_string())
+                .await
+                .map_err(closed),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            if next.is_some() {
+                lock(&inner.expected).remove(&task.order_id);
+            }
+            if matches!(e, EngineError::TaskTimedOut) {
+                inner.project(|p| p.on_refused(&task))?;
+            }
+            return Err(e);
         }
         inner.project(|p| p.on_success(&task))?;
         info(&TaskRow {
