@@ -163,8 +163,8 @@ impl Cleaner {
     fn accept(&mut self, fix: LocationFix) -> &CleanFix {
         self.history.push_back(fix.clone());
         self.trim_history(fix.time_ms);
-        let (speed, heading) = self.speed_and_heading(&fix);
-        let motion = self.motion(&fix, speed);
+        let (speed, heading, measured) = self.speed_and_heading(&fix);
+        let motion = self.motion(&fix, speed, measured);
         let accuracy_m = fix.accuracy_m.unwrap_or(self.params.unknown_accuracy_m);
         self.last.insert(CleanFix {
             fix,
@@ -206,20 +206,27 @@ impl Cleaner {
             .find(|f| f.time_ms <= now_ms - window_ms)
     }
 
-    fn speed_and_heading(&self, fix: &LocationFix) -> (Option<f64>, Option<f64>) {
+    /// Speed and heading, and the (time, distance) of the fix they were measured from: the motion
+    /// window usually has the same anchor, and need not measure it again.
+    fn speed_and_heading(
+        &self,
+        fix: &LocationFix,
+    ) -> (Option<f64>, Option<f64>, Option<(i64, f64)>) {
         let base = self
             .anchor(fix.time_ms, self.params.speed_window_ms)
             .or_else(|| self.history.iter().rev().nth(1));
-        let derived = base.map(|b| {
-            let d = distance_m(b.lat, b.lon, fix.lat, fix.lon);
-            let dt_s = (fix.time_ms - b.time_ms) as f64 / 1000.0;
-            let heading = (d >= self.params.min_heading_displacement_m)
-                .then(|| bearing_deg(b.lat, b.lon, fix.lat, fix.lon));
-            (d / dt_s, heading)
+        let Some(b) = base else {
+            return (fix.speed_mps, fix.bearing_deg, None);
+        };
+        let d = distance_m(b.lat, b.lon, fix.lat, fix.lon);
+        let dt_s = (fix.time_ms - b.time_ms) as f64 / 1000.0;
+        let speed = fix.speed_mps.or(Some(d / dt_s));
+        // Only derive a heading when nobody gave one (it costs an atan2 and more).
+        let heading = fix.bearing_deg.or_else(|| {
+            (d >= self.params.min_heading_displacement_m)
+                .then(|| bearing_deg(b.lat, b.lon, fix.lat, fix.lon))
         });
-        let speed = fix.speed_mps.or(derived.map(|d| d.0));
-        let heading = fix.bearing_deg.or(derived.and_then(|d| d.1));
-        (speed, heading)
+        (speed, heading, Some((b.time_ms, d)))
     }
 
     /// Motion with hysteresis. Becoming `Stopped` needs the last `stop_hold_s` to stay within
@@ -227,7 +234,13 @@ impl Cleaner {
     /// over twice the stop speed, or a fix twice the stop radius from where the stop began. A slow
     /// crawl past a stop therefore never reads as stopped, and a few metres of jitter never reads as
     /// moving again.
-    fn motion(&mut self, fix: &LocationFix, speed: Option<f64>) -> Motion {
+    /// `measured` is a (time, distance to `fix`) pair already known, reused if it is the anchor.
+    fn motion(
+        &mut self,
+        fix: &LocationFix,
+        speed: Option<f64>,
+        measured: Option<(i64, f64)>,
+    ) -> Motion {
         let p = self.params.clone();
         let reported = fix.speed_mps;
         let Some(anchor) = self.anchor(fix.time_ms, p.stop_hold_ms).cloned() else {
@@ -243,7 +256,11 @@ impl Cleaner {
             };
         };
         let window_s = (fix.time_ms - anchor.time_ms) as f64 / 1000.0;
-        let average = distance_m(anchor.lat, anchor.lon, fix.lat, fix.lon) / window_s;
+        let anchor_m = match measured {
+            Some((t, d)) if t == anchor.time_ms => d,
+            _ => distance_m(anchor.lat, anchor.lon, fix.lat, fix.lon),
+        };
+        let average = anchor_m / window_s;
         if let Some((lat, lon)) = self.stopped_at {
             let strayed = distance_m(lat, lon, fix.lat, fix.lon) > 2.0 * p.stop_radius_m;
             let fast = average > 2.0 * p.stop_speed_mps
@@ -253,11 +270,13 @@ impl Cleaner {
             }
             self.stopped_at = None;
         }
-        let within = self
-            .history
-            .iter()
-            .filter(|f| f.time_ms >= anchor.time_ms)
-            .all(|f| distance_m(f.lat, f.lon, fix.lat, fix.lon) <= p.stop_radius_m);
+        // The anchor is measured already and the fix itself is 0 m away: only the ones between.
+        let within = anchor_m <= p.stop_radius_m
+            && self
+                .history
+                .iter()
+                .filter(|f| f.time_ms > anchor.time_ms && f.time_ms < fix.time_ms)
+                .all(|f| distance_m(f.lat, f.lon, fix.lat, fix.lon) <= p.stop_radius_m);
         let slow = average <= p.stop_speed_mps && reported.is_none_or(|s| s <= p.stop_speed_mps);
         if within && slow {
             self.stopped_at = Some((anchor.lat, anchor.lon));

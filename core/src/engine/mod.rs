@@ -11,8 +11,7 @@
 mod config;
 mod fences;
 mod hysteresis;
-
-use std::collections::HashMap;
+mod slot_map;
 
 pub use config::EngineConfig;
 
@@ -26,6 +25,7 @@ use crate::geodesy::signed_distance_m;
 use crate::index::FenceIndex;
 use fences::FenceSet;
 use hysteresis::FenceState;
+use slot_map::SlotMap;
 
 /// How the engine finds the fences to evaluate for a fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,9 +43,11 @@ pub struct GeofenceEngine {
     fences: FenceSet,
     index: FenceIndex,
     /// Fences that are inside or have an entry pending; all others are idle and not stored.
-    states: HashMap<u32, FenceState>,
+    states: SlotMap<FenceState>,
     cleaner: Cleaner,
     eta: EtaTracker,
+    /// The target's slot, kept in step with `eta`'s target id so a fix needs no lookup by string.
+    target_slot: Option<u32>,
     /// Reused between fixes to avoid an allocation per fix.
     scratch: Vec<u32>,
 }
@@ -78,8 +80,9 @@ impl GeofenceEngine {
             lookup,
             fences: set,
             index,
-            states: HashMap::new(),
+            states: SlotMap::default(),
             eta: EtaTracker::default(),
+            target_slot: None,
             scratch: Vec::new(),
         })
     }
@@ -104,6 +107,7 @@ impl GeofenceEngine {
         }
         if was_target {
             self.eta.set_target(Some(id));
+            self.target_slot = Some(slot);
         }
         Ok(())
     }
@@ -119,21 +123,22 @@ impl GeofenceEngine {
         self.states.remove(&slot);
         if self.eta.target_id() == Some(id) {
             self.eta.set_target(None);
+            self.target_slot = None;
         }
         true
     }
 
     /// Chooses the fence to report distance, ETA and `approaching` for, and starts a new leg.
     pub fn set_target(&mut self, fence_id: Option<&str>) -> Result<(), Error> {
-        if let Some(id) = fence_id {
-            if self.fences.slot_of(id).is_none() {
-                return Err(Error::Fence {
-                    id: id.to_string(),
-                    reason: "no such fence".into(),
-                });
-            }
-        }
+        let slot = match fence_id {
+            Some(id) => Some(self.fences.slot_of(id).ok_or_else(|| Error::Fence {
+                id: id.to_string(),
+                reason: "no such fence".into(),
+            })?),
+            None => None,
+        };
         self.eta.set_target(fence_id.map(str::to_string));
+        self.target_slot = slot;
         Ok(())
     }
 
@@ -163,9 +168,7 @@ impl GeofenceEngine {
         let clean = clean.clone();
 
         let target = self
-            .eta
-            .target_id()
-            .and_then(|id| self.fences.slot_of(id))
+            .target_slot
             .and_then(|slot| self.fences.get(slot))
             .map(|s| &s.fence);
         self.eta.update(&self.config, target, &clean, &mut events);

@@ -7,7 +7,9 @@
 //!   does not send the ETA to infinity, and a burst of speed does not collapse it), floored at
 //!   `min_eta_speed_mps`; before any history it is `default_speed_mps`.
 //! - `approaching` fires once per leg (a leg starts with [`EtaTracker::set_target`]) when the distance
-//!   falls under the approach ring or the ETA under `approach_eta_s`.
+//!   falls under the approach ring or the ETA under `approach_eta_s`. The ETA only counts once the
+//!   driver is seen moving with a measured speed: before that it rests on `default_speed_mps`, and a
+//!   car parked 500 m away would "approach" on its very first fix.
 //! - `eta` is emitted for the first fix of a leg and then whenever ETA or distance moved meaningfully.
 
 mod directions;
@@ -20,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use directions::{DirectionsError, DirectionsProvider, OpenRouteService, Route, RouteFuture};
 pub(crate) use route::RouteLine;
 
-use crate::clean::CleanFix;
+use crate::clean::{CleanFix, Motion};
 use crate::engine::EngineConfig;
 use crate::event::{EventKind, GeofenceEvent};
 use crate::fence::Fence;
@@ -53,6 +55,10 @@ pub(crate) struct EtaTracker {
     leg: Option<Leg>,
     /// (time, speed) of recent accepted fixes, oldest first.
     speeds: VecDeque<(i64, f64)>,
+    /// Running sums over consecutive pairs of `speeds` (speed × interval, interval in ms), kept as
+    /// samples come and go so the recent average costs O(1) per fix instead of a pass over the window.
+    weighted: f64,
+    span_ms: i64,
 }
 
 impl EtaTracker {
@@ -97,6 +103,11 @@ impl EtaTracker {
     ) {
         let t = fix.fix.time_ms;
         if let Some(speed) = fix.speed_mps {
+            if let Some(&(prev_t, _)) = self.speeds.back() {
+                // Each sample stands for the interval before it.
+                self.weighted += speed * (t - prev_t) as f64;
+                self.span_ms += t - prev_t;
+            }
             self.speeds.push_back((t, speed));
         }
         let window_ms = (config.recent_speed_window_s * 1000.0) as i64;
@@ -105,9 +116,11 @@ impl EtaTracker {
             .front()
             .is_some_and(|(ts, _)| *ts < t - window_ms)
         {
-            self.speeds.pop_front();
+            self.pop_oldest_speed();
         }
         let speed = self.blended_speed(config, fix.speed_mps);
+        // Only a driver seen moving, with a measured speed, has an ETA worth acting on.
+        let speed_observed = fix.motion == Motion::Moving && fix.speed_mps.is_some();
 
         let (Some(leg), Some(fence)) = (self.leg.as_mut(), target) else {
             return;
@@ -124,14 +137,6 @@ impl EtaTracker {
             on_route_m.unwrap_or(distance_m * config.circuity_factor)
         };
         let eta_s = travel_distance_m / speed;
-        let progress = TargetProgress {
-            fence_id: leg.fence_id.clone(),
-            time_ms: t,
-            distance_m,
-            travel_distance_m,
-            eta_s,
-            on_route: on_route_m.is_some(),
-        };
         let event = |kind| GeofenceEvent {
             kind,
             fence_id: leg.fence_id.clone(),
@@ -140,7 +145,8 @@ impl EtaTracker {
             eta_s: Some(eta_s),
         };
         let approach_m = fence.approach_m.unwrap_or(config.approach_m);
-        if !leg.approached && (distance_m <= approach_m || eta_s <= config.approach_eta_s) {
+        let eta_close = speed_observed && eta_s <= config.approach_eta_s;
+        if !leg.approached && (distance_m <= approach_m || eta_close) {
             leg.approached = true;
             events.push(event(EventKind::Approaching));
         }
@@ -153,19 +159,43 @@ impl EtaTracker {
             events.push(event(EventKind::Eta));
             leg.last_emitted = Some((distance_m, eta_s));
         }
-        leg.progress = Some(progress);
+        // Updated in place: the id is cloned once per leg, not once per fix.
+        let progress = leg.progress.get_or_insert_with(|| TargetProgress {
+            fence_id: leg.fence_id.clone(),
+            time_ms: t,
+            distance_m,
+            travel_distance_m,
+            eta_s,
+            on_route: false,
+        });
+        progress.time_ms = t;
+        progress.distance_m = distance_m;
+        progress.travel_distance_m = travel_distance_m;
+        progress.eta_s = eta_s;
+        progress.on_route = on_route_m.is_some();
+    }
+
+    fn pop_oldest_speed(&mut self) {
+        let Some((t0, _)) = self.speeds.pop_front() else {
+            return;
+        };
+        match self.speeds.front() {
+            Some(&(t1, s1)) => {
+                self.weighted -= s1 * (t1 - t0) as f64;
+                self.span_ms -= t1 - t0;
+            }
+            None => {
+                // Empty again: reset exactly, so rounding never accumulates across gaps.
+                self.weighted = 0.0;
+                self.span_ms = 0;
+            }
+        }
     }
 
     fn blended_speed(&self, config: &EngineConfig, current: Option<f64>) -> f64 {
         // Time-weighted mean of the recent speeds: each sample stands for the interval before it.
-        let (mut weighted, mut span) = (0.0, 0.0);
-        for (a, b) in self.speeds.iter().zip(self.speeds.iter().skip(1)) {
-            let dt = (b.0 - a.0) as f64;
-            weighted += b.1 * dt;
-            span += dt;
-        }
-        let recent = if span > 0.0 {
-            weighted / span
+        let recent = if self.span_ms > 0 {
+            (self.weighted / self.span_ms as f64).max(0.0)
         } else {
             config.default_speed_mps
         };
@@ -178,3 +208,6 @@ impl EtaTracker {
         blended.max(config.min_eta_speed_mps)
     }
 }
+
+#[cfg(test)]
+mod tests;
