@@ -5,7 +5,12 @@
 //!   is the straight-line distance times the circuity factor (roads are 1.2–1.4× longer in cities).
 //! - Speed blends the current speed with the average over the last couple of minutes (so a red light
 //!   does not send the ETA to infinity, and a burst of speed does not collapse it), floored at
-//!   `min_eta_speed_mps`; before any history it is `default_speed_mps`.
+//!   `min_eta_speed_mps`; before any history it is `default_speed_mps`. In the average each fix's
+//!   speed stands for the interval before it, but an interval longer than `speed_window_s` counts at
+//!   the distance covered over it ÷ its length instead: far from the target the companion asks for a
+//!   fix every 10–30 s with a 50 m distance filter, so no fix arrives while the car waits at a light
+//!   and the next one reports the speed it is back up to. Weighting the whole gap by that speed
+//!   averaged only the moving moments, read every stop as cruising and made far ETAs short.
 //! - `approaching` fires once per leg (a leg starts with [`EtaTracker::set_target`]) when the distance
 //!   falls under the approach ring or the ETA under `approach_eta_s`. The ETA only counts once the
 //!   driver is seen moving with a measured speed: before that it rests on `default_speed_mps`, and a
@@ -26,7 +31,7 @@ use crate::clean::{CleanFix, Motion};
 use crate::engine::EngineConfig;
 use crate::event::{EventKind, GeofenceEvent};
 use crate::fence::Fence;
-use crate::geodesy::signed_distance_m;
+use crate::geodesy::{distance_m, signed_distance_m};
 
 /// Where the driver stands relative to the target, as of the last accepted fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +64,8 @@ pub(crate) struct EtaTracker {
     /// samples come and go so the recent average costs O(1) per fix instead of a pass over the window.
     weighted: f64,
     span_ms: i64,
+    /// The previous accepted fix (time, lat, lon): the start of the interval the next one closes.
+    previous: Option<(i64, f64, f64)>,
 }
 
 impl EtaTracker {
@@ -102,7 +109,14 @@ impl EtaTracker {
         events: &mut Vec<GeofenceEvent>,
     ) {
         let t = fix.fix.time_ms;
-        if let Some(speed) = fix.speed_mps {
+        let (lat, lon) = (fix.fix.lat, fix.fix.lon);
+        let gap_speed = self.previous.and_then(|(t0, lat0, lon0)| {
+            let dt_s = (t - t0) as f64 / 1000.0;
+            (dt_s > config.speed_window_s && dt_s > 0.0)
+                .then(|| distance_m(lat0, lon0, lat, lon) / dt_s)
+        });
+        self.previous = Some((t, lat, lon));
+        if let Some(speed) = gap_speed.or(fix.speed_mps) {
             if let Some(&(prev_t, _)) = self.speeds.back() {
                 // Each sample stands for the interval before it.
                 self.weighted += speed * (t - prev_t) as f64;
@@ -125,7 +139,6 @@ impl EtaTracker {
         let (Some(leg), Some(fence)) = (self.leg.as_mut(), target) else {
             return;
         };
-        let (lat, lon) = (fix.fix.lat, fix.fix.lon);
         let distance_m = signed_distance_m(&fence.shape, lat, lon).max(0.0);
         let on_route_m = leg
             .route

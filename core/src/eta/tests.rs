@@ -47,6 +47,7 @@ fn running_speed_average_equals_the_window_mean() {
     let mut tracker = EtaTracker::default();
     let mut samples = Vec::new();
     let (mut t, mut state) = (0i64, 12345u64);
+    let mut prev_t = 0i64;
     for i in 0..5_000 {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -61,7 +62,12 @@ fn running_speed_average_equals_the_window_mean() {
         let speed = (r % 1_700) as f64 / 100.0;
         let has_speed = r % 7 != 0;
         let fix = clean(t, has_speed.then_some(speed), Motion::Moving);
-        if has_speed {
+        let long_gap = t - prev_t > (config.speed_window_s * 1000.0) as i64;
+        prev_t = t;
+        if long_gap {
+            // Over a long gap the distance covered counts: here the position never changes.
+            samples.push((t, 0.0));
+        } else if has_speed {
             samples.push((t, speed));
         }
         tracker.update(&config, None, &fix, &mut Vec::new());
@@ -149,5 +155,36 @@ fn visnjan_first_fix_is_not_approaching() {
     assert!(
         a.distance_m.is_some_and(|d| d <= 150.0) || a.eta_s.is_some_and(|s| s <= 120.0),
         "{a:?}"
+    );
+}
+
+/// Far from the target the companion takes a fix every 20 s with a 50 m distance filter: none while
+/// the car waits at a light, and the next one reports the speed it is back up to. The recent average
+/// must still see the stops.
+#[test]
+fn sparse_fixes_over_stops_average_the_distance_covered() {
+    let config = EngineConfig::default();
+    let mut tracker = EtaTracker::default();
+    // Truth at 1 Hz: 30 s at 12 m/s, 30 s stopped, repeated; true average 6 m/s.
+    let (mut along_m, mut last_fix): (f64, Option<(i64, f64)>) = (0.0, None);
+    for second in 0..600i64 {
+        let moving = (second / 30) % 2 == 0;
+        let speed = if moving { 12.0 } else { 0.0 };
+        along_m += speed;
+        let due = last_fix.is_none_or(|(t, at)| second - t >= 20 && along_m - at >= 50.0);
+        if !due {
+            continue;
+        }
+        last_fix = Some((second, along_m));
+        // Heading due north: along the meridian, metres → degrees of latitude.
+        let lat = 60.17 + along_m / 111_412.0;
+        let mut fix = clean(second * 1000, Some(speed), Motion::Moving);
+        fix.fix.lat = lat;
+        tracker.update(&config, None, &fix, &mut Vec::new());
+    }
+    let recent = tracker.weighted / tracker.span_ms as f64;
+    assert!(
+        (recent - 6.0).abs() < 1.0,
+        "recent average {recent} m/s, truth 6"
     );
 }
