@@ -18,7 +18,7 @@ pub struct CompanionConfig {
     pub offer_poll_interval_ms: i64,
     /// Fixes are sent in one batch per this interval, milliseconds (keep below the server's 120 s
     /// heartbeat).
-    #[uniffi(default = 60000)]
+    #[uniffi(default = 90000)]
     pub location_batch_interval_ms: i64,
     /// First retry delay, milliseconds; doubled per failed attempt with jitter, up to `retry_max_ms`.
     #[uniffi(default = 500)]
@@ -97,7 +97,7 @@ mod tests {
             backend_url: url.into(),
             request_timeout_ms: 10000,
             offer_poll_interval_ms: 5000,
-            location_batch_interval_ms: 60000,
+            location_batch_interval_ms: 90000,
             retry_base_ms: 500,
             retry_max_ms: 60000,
             max_pending_fixes: 3600,
