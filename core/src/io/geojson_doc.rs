@@ -22,10 +22,13 @@ pub(crate) struct FeatureRef<'v> {
 }
 
 impl<'a> Doc<'a> {
-    /// Parses `text`; syntax errors carry serde_json's line.
+    /// Parses `text`; syntax errors carry serde_json's line. An unexpected end of file after a final
+    /// newline is placed by serde_json on the empty line past the end; it is reported on the last line
+    /// the file has, which is the one a reader can open.
     pub(crate) fn parse(text: &str, name: &'a str) -> Result<(Self, Value)> {
+        let last_line = text.lines().count().max(1);
         let value: Value = serde_json::from_str(text)
-            .map_err(|e| parse_error(name, e.line().max(1), json_reason(&e)))?;
+            .map_err(|e| parse_error(name, e.line().clamp(1, last_line), json_reason(&e)))?;
         let lines = JsonLines::new(text);
         Ok((Self { name, lines }, value))
     }
