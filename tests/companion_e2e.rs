@@ -415,7 +415,10 @@ fn an_outage_mid_trip_loses_and_duplicates_nothing() {
         !companion.state().sync.online
     });
     let offline = companion.state().sync;
-    assert!(noticed, "the companion never noticed the outage: {offline:?}");
+    assert!(
+        noticed,
+        "the companion never noticed the outage: {offline:?}"
+    );
     assert!(offline.pending_messages > 0 || offline.pending_fixes > 0);
     w.proxy.set(Mode::Swallow);
     w.drive(&companion, &clock, swallow.start, swallow.end, |_| false);
