@@ -3,8 +3,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::api::{evidence, fresh_key, order_body, store_body, Api, STORE_LAT, STORE_LON};
+use support::api::{evidence, fresh_key, order_body, store_body, Api, Resp, STORE_LAT, STORE_LON};
 use support::server::{ServerOptions, TestServer};
+use support::sse::count;
 
 struct World {
     server: TestServer,
@@ -479,4 +480,89 @@ fn clock_control_is_absent_without_the_flag() {
         &json!({"seconds": 10}),
     )
     .expect_error(404, "not_found");
+}
+
+/// Identical answers, exactly one of them fresh (the others replayed).
+#[track_caller]
+fn assert_one_answer(answers: &[Resp], status: u16) -> Resp {
+    let first = &answers[0];
+    assert_eq!(first.status, status, "{}", first.text);
+    for a in answers {
+        assert_eq!((a.status, &a.text), (first.status, &first.text));
+    }
+    let fresh = answers.iter().filter(|a| !a.replayed).count();
+    assert_eq!(fresh, 1, "one request did the work, the others replayed it");
+    first.clone()
+}
+
+#[test]
+fn concurrent_requests_with_one_key_take_effect_once() {
+    const N: usize = 8;
+    let w = world();
+    let api = w.server.api();
+    assert_eq!(
+        api.report_location(&w.driver, STORE_LAT, STORE_LON, None)
+            .status,
+        200
+    );
+    let placed = api.post_concurrently(
+        N,
+        "/order",
+        &w.customer,
+        &fresh_key(),
+        &order_body(&w.store_id),
+    );
+    let placed = assert_one_answer(&placed, 201);
+    let order_id = placed.body["order"]["orderId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (_, ev) = api.next_event("/store/events", &w.store, 0, "order_placed");
+    let decision = json!({"orderId": order_id, "storeId": w.store_id, "accepted": true,
+                          "taskToken": ev["taskToken"]});
+    let decided = api.post_concurrently(N, "/order/decision", &w.store, &fresh_key(), &decision);
+    assert_one_answer(&decided, 200);
+
+    let offer_id = api.get("/driver/offers", Some(&w.driver)).body["offers"][0]["offerId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let accepted = api.post_concurrently(
+        N,
+        &format!("/driver/offers/{offer_id}/accept"),
+        &w.driver,
+        &fresh_key(),
+        &json!({}),
+    );
+    assert_eq!(
+        assert_one_answer(&accepted, 200).body["order"]["status"],
+        "driver_assigned"
+    );
+    let report = json!({"fixes": [{"time": api.now_rfc3339(), "latitude": STORE_LAT, "longitude": STORE_LON}],
+                        "orderId": order_id, "distanceM": 12.0, "etaS": 3.0});
+    let reports = api.post_concurrently(N, "/driver/locations", &w.driver, &fresh_key(), &report);
+    assert_one_answer(&reports, 200);
+    let code = api
+        .get(&format!("/order/{order_id}/pickup-code"), Some(&w.store))
+        .body["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let pickup = json!({"orderId": order_id, "code": code, "evidence": evidence(&api, STORE_LAT, STORE_LON)});
+    let pickups = api.post_concurrently(N, "/order/pickup", &w.driver, &fresh_key(), &pickup);
+    assert_one_answer(&pickups, 200);
+
+    // Each call took effect once: one event each on the store's feed, up to a last, single call.
+    let last = api.post(
+        "/order/arrival",
+        Some(&w.driver),
+        &json!({"orderId": order_id, "event": "arrived_at_customer", "time": api.now_rfc3339()}),
+    );
+    assert_eq!(last.status, 200, "{}", last.text);
+    let feed = api.feed_until("/store/events", &w.store, 0, |e| {
+        e.kind == "driver_arrived" && e.data["place"] == "customer"
+    });
+    for kind in ["order_placed", "driver_assigned", "driver_eta", "picked_up"] {
+        assert_eq!(count(&feed, kind), 1, "{kind} events: {feed:?}");
+    }
 }

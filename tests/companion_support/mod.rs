@@ -92,43 +92,14 @@ pub fn read_feed_until(
     token: &str,
     stop: impl Fn(&str, &Value) -> bool,
 ) -> Vec<(String, Value)> {
-    use std::io::{BufRead, BufReader};
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("client");
-    let resp = client
-        .get(format!("{base}{path}?after=0"))
-        .bearer_auth(token)
-        .send()
-        .expect("feed request");
-    assert_eq!(resp.status().as_u16(), 200, "feed status");
-    let mut reader = BufReader::new(resp);
-    let (mut event, mut data, mut out) = (String::new(), String::new(), Vec::new());
-    let mut line = String::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let l = line.trim_end_matches(['\r', '\n']);
-        if let Some(v) = l.strip_prefix("event:") {
-            event = v.trim().to_string();
-        } else if let Some(v) = l.strip_prefix("data:") {
-            data.push_str(v.trim());
-        } else if l.is_empty() && !event.is_empty() {
-            let value = serde_json::from_str(&data).unwrap_or(Value::Null);
-            let done = stop(&event, &value);
-            out.push((std::mem::take(&mut event), value));
-            data.clear();
-            if done {
-                return out;
-            }
-        }
+    let read =
+        crate::support::sse::read_until(base, path, token, 0, Duration::from_secs(15), |e| {
+            stop(&e.kind, &e.data)
+        });
+    match read {
+        Ok(events) => events.into_iter().map(|e| (e.kind, e.data)).collect(),
+        Err(out) => panic!("feed {path} ended before the expected event: {out:?}"),
     }
-    panic!("feed {path} ended before the expected event: {out:?}");
 }
 
 pub fn count(feed: &[(String, Value)], kind: &str) -> usize {

@@ -2,13 +2,18 @@
 //! Every `post` sends a fresh `Idempotency-Key` unless the test picks one.
 
 use std::cell::Cell;
-use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::Barrier;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
+
+use super::sse::{self, FeedEvent};
+
+/// How long a test waits for an awaited feed event.
+const FEED_WAIT: Duration = Duration::from_secs(10);
 
 static KEY_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -214,40 +219,56 @@ impl Api {
     /// Reads the server-sent-event feed at `path` from `after` until an event of `kind` arrives (bounded).
     /// Returns its id and data.
     pub fn next_event(&self, path: &str, token: &str, after: i64, kind: &str) -> (i64, Value) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let resp = self
-            .client
-            .get(format!("{}{path}?after={after}", self.base))
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .expect("SSE request");
-        assert_eq!(resp.status().as_u16(), 200, "SSE status");
-        let mut reader = BufReader::new(resp);
-        let (mut id, mut event, mut data) = (0i64, String::new(), String::new());
-        let mut line = String::new();
-        while Instant::now() < deadline {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let l = line.trim_end_matches(['\r', '\n']);
-            if let Some(v) = l.strip_prefix("id:") {
-                id = v.trim().parse().unwrap_or(0);
-            } else if let Some(v) = l.strip_prefix("event:") {
-                event = v.trim().to_string();
-            } else if let Some(v) = l.strip_prefix("data:") {
-                data.push_str(v.trim());
-            } else if l.is_empty() && !event.is_empty() {
-                if event == kind {
-                    return (id, serde_json::from_str(&data).unwrap_or(Value::Null));
-                }
-                event.clear();
-                data.clear();
-            }
+        let events = self.feed_until(path, token, after, |e| e.kind == kind);
+        events
+            .last()
+            .map(|e| (e.id, e.data.clone()))
+            .unwrap_or((0, Value::Null))
+    }
+
+    /// Every event of the feed at `path` after `after` until `stop` holds (bounded by 10 s; panics
+    /// when the event does not come).
+    pub fn feed_until(
+        &self,
+        path: &str,
+        token: &str,
+        after: i64,
+        stop: impl FnMut(&FeedEvent) -> bool,
+    ) -> Vec<FeedEvent> {
+        match sse::read_until(&self.base, path, token, after, FEED_WAIT, stop) {
+            Ok(events) => events,
+            Err(read) => panic!(
+                "the awaited event did not come on {path} after id {after} within {FEED_WAIT:?}; read {read:?}"
+            ),
         }
-        panic!("no `{kind}` event on {path} after id {after} within 10 s");
+    }
+
+    /// Sends the same POST (same key, same body) `n` times at once, one thread and connection each,
+    /// released together by a barrier; returns the answers.
+    pub fn post_concurrently(
+        &self,
+        n: usize,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> Vec<Resp> {
+        let (base, barrier) = (self.base.as_str(), Barrier::new(n));
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let api = Api::new(base);
+                        barrier.wait();
+                        api.post_with_key(path, Some(token), Some(key), body)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a concurrent request thread"))
+                .collect()
+        })
     }
 }
 

@@ -274,13 +274,43 @@ fn task_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
 }
 
 impl SqliteRepo<'_> {
-    fn tasks_where(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<TaskRow>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE {clause}");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+    /// Every row `sql` selects, each read by `read`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt
-            .query_map(args, task_from_row)?
+            .query_map(args, read)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+    /// The id `sql` selects for a token hash bound as `?1`: a store, driver or customer by its token.
+    fn id_by_token(&self, sql: &str, token_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([token_hash], |r| r.get(0))
+            .optional()?)
+    }
+    /// A driver or customer row: `sql` binds id, name, token hash and creation time.
+    fn insert_party(
+        &self,
+        sql: &str,
+        id: &str,
+        name: Option<&str>,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.conn
+            .execute(sql, params![id, name, token_hash, now_ms])?;
+        Ok(())
+    }
+    fn tasks_where(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<TaskRow>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE {clause}");
+        self.rows(&sql, args, task_from_row)
     }
     fn one_task(&self, clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Option<TaskRow>> {
         Ok(self.tasks_where(clause, args)?.into_iter().next())
@@ -367,11 +397,10 @@ impl Repository for SqliteRepo<'_> {
         Ok(n == 1)
     }
     fn store_by_token(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT store_id FROM stores WHERE token_hash = ?1")?
-            .query_row([token_hash], |r| r.get(0))
-            .optional()?)
+        self.id_by_token(
+            "SELECT store_id FROM stores WHERE token_hash = ?1",
+            token_hash,
+        )
     }
 
     fn insert_driver(
@@ -381,18 +410,19 @@ impl Repository for SqliteRepo<'_> {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.insert_party(
             "INSERT INTO drivers (driver_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![driver_id, name, token_hash, now_ms],
-        )?;
-        Ok(())
+            driver_id,
+            name,
+            token_hash,
+            now_ms,
+        )
     }
     fn driver_by_token(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT driver_id FROM drivers WHERE token_hash = ?1")?
-            .query_row([token_hash], |r| r.get(0))
-            .optional()?)
+        self.id_by_token(
+            "SELECT driver_id FROM drivers WHERE token_hash = ?1",
+            token_hash,
+        )
     }
     fn record_driver_location(
         &self,
@@ -422,19 +452,15 @@ impl Repository for SqliteRepo<'_> {
              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.driver_id = d.driver_id AND t.state = 'open' \
                              AND t.kind = 'offer')"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map([since_ms], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Coordinates {
-                        latitude: r.get(1)?,
-                        longitude: r.get(2)?,
-                    },
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.rows(&sql, [since_ms], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Coordinates {
+                    latitude: r.get(1)?,
+                    longitude: r.get(2)?,
+                },
+            ))
+        })
     }
 
     fn insert_customer(
@@ -444,18 +470,19 @@ impl Repository for SqliteRepo<'_> {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.insert_party(
             "INSERT INTO customers (customer_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![customer_id, name, token_hash, now_ms],
-        )?;
-        Ok(())
+            customer_id,
+            name,
+            token_hash,
+            now_ms,
+        )
     }
     fn customer_by_token(&self, token_hash: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT customer_id FROM customers WHERE token_hash = ?1")?
-            .query_row([token_hash], |r| r.get(0))
-            .optional()?)
+        self.id_by_token(
+            "SELECT customer_id FROM customers WHERE token_hash = ?1",
+            token_hash,
+        )
     }
 
     fn insert_order(&self, o: &OrderRecord) -> Result<()> {
@@ -530,23 +557,17 @@ impl Repository for SqliteRepo<'_> {
             "SELECT {ORDER_COLUMNS} FROM orders WHERE driver_id = ?1 AND status IN ({}) ORDER BY created_at",
             status_list(statuses)
         );
-        let raws = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_map([driver_id], order_raw)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let raws = self.rows(&sql, [driver_id], order_raw)?;
         raws.into_iter().map(order_from_raw).collect()
     }
 
     fn unstarted_orders(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.rows(
             "SELECT o.order_id FROM orders o WHERE o.status = 'initiated' \
              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.order_id = o.order_id)",
-        )?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            [],
+            |r| r.get(0),
+        )
     }
     fn insert_task(&self, t: &TaskRow) -> Result<()> {
         self.conn.execute(
@@ -618,20 +639,18 @@ impl Repository for SqliteRepo<'_> {
     }
     fn due_timers(&self, now_ms: i64, limit: usize) -> Result<Vec<TimerRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, order_id, kind, due_at FROM timers WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2")?;
-        let rows = stmt
-            .query_map(params![now_ms, limit], |r| {
+        self.rows(
+            "SELECT id, order_id, kind, due_at FROM timers WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2",
+            params![now_ms, limit],
+            |r| {
                 Ok(TimerRow {
                     id: r.get(0)?,
                     order_id: r.get(1)?,
                     kind: r.get(2)?,
                     due_at_ms: r.get(3)?,
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            },
+        )
     }
     fn delete_timer(&self, id: i64) -> Result<()> {
         self.conn
@@ -654,13 +673,11 @@ impl Repository for SqliteRepo<'_> {
         Ok(())
     }
     fn dispatch_attempts(&self, order_id: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT driver_id FROM dispatch_attempts WHERE order_id = ?1")?;
-        let rows = stmt
-            .query_map([order_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.rows(
+            "SELECT driver_id FROM dispatch_attempts WHERE order_id = ?1",
+            [order_id],
+            |r| r.get(0),
+        )
     }
 
     fn append_event(
@@ -686,20 +703,18 @@ impl Repository for SqliteRepo<'_> {
         limit: usize,
     ) -> Result<Vec<EventRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare_cached(
+        self.rows(
             "SELECT id, kind, data_json FROM events WHERE audience = ?1 AND party_id = ?2 AND id > ?3 \
              ORDER BY id LIMIT ?4",
-        )?;
-        let rows = stmt
-            .query_map(params![audience, party_id, after_id, limit], |r| {
+            params![audience, party_id, after_id, limit],
+            |r| {
                 Ok(EventRow {
                     id: r.get(0)?,
                     kind: r.get(1)?,
                     data_json: r.get(2)?,
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+            },
+        )
     }
 
     fn has_order_event(

@@ -18,13 +18,44 @@ use crate::model::{
 };
 use crate::validate;
 
-fn party_name(req: &CreatePartyRequest) -> Result<Option<String>, ApiError> {
-    match &req.name {
-        Some(n) if n.chars().count() > 128 => Err(ApiError::invalid_body(
+/// The parties provisioned with just a name: an id and a bearer token each.
+#[derive(Clone, Copy)]
+enum Party {
+    Driver,
+    Customer,
+}
+
+/// Stores a new driver or customer; returns its id and its token (only the token's hash is kept).
+fn create_party(
+    state: &AppState,
+    caller: &Caller,
+    req: &CreatePartyRequest,
+    party: Party,
+) -> Result<(String, String), ApiError> {
+    caller.require_admin()?;
+    if req.name.as_ref().is_some_and(|n| n.chars().count() > 128) {
+        return Err(ApiError::invalid_body(
             "name must be at most 128 characters",
-        )),
-        other => Ok(other.clone()),
+        ));
     }
+    let name = req.name.as_deref();
+    let (id, token) = match party {
+        Party::Driver => (format!("drv_{}", ids::nanoid()), ids::secret(DRIVER_PREFIX)),
+        Party::Customer => (
+            format!("cus_{}", ids::nanoid()),
+            ids::secret(CUSTOMER_PREFIX),
+        ),
+    };
+    let hash = ids::hash_token(&token);
+    let now_ms = state.clock.now_ms();
+    state.db.write(|repo| -> Result<(), ApiError> {
+        match party {
+            Party::Driver => repo.insert_driver(&id, name, &hash, now_ms)?,
+            Party::Customer => repo.insert_customer(&id, name, &hash, now_ms)?,
+        }
+        Ok(())
+    })?;
+    Ok((id, token))
 }
 
 #[utoipa::path(post, path = "/admin/stores", tag = "admin", request_body = CreateStoreRequest,
@@ -92,19 +123,7 @@ pub async fn create_driver(
     caller: Caller,
     OptionalJsonBody(req): OptionalJsonBody<CreatePartyRequest>,
 ) -> Result<(StatusCode, Json<CreateDriverResponse>), ApiError> {
-    caller.require_admin()?;
-    let name = party_name(&req)?;
-    let driver_id = format!("drv_{}", ids::nanoid());
-    let token = ids::secret(DRIVER_PREFIX);
-    let now_ms = state.clock.now_ms();
-    state.db.write(|repo| -> Result<(), ApiError> {
-        Ok(repo.insert_driver(
-            &driver_id,
-            name.as_deref(),
-            &ids::hash_token(&token),
-            now_ms,
-        )?)
-    })?;
+    let (driver_id, token) = create_party(&state, &caller, &req, Party::Driver)?;
     Ok((
         StatusCode::CREATED,
         Json(CreateDriverResponse { driver_id, token }),
@@ -122,19 +141,7 @@ pub async fn create_customer(
     caller: Caller,
     OptionalJsonBody(req): OptionalJsonBody<CreatePartyRequest>,
 ) -> Result<(StatusCode, Json<CreateCustomerResponse>), ApiError> {
-    caller.require_admin()?;
-    let name = party_name(&req)?;
-    let customer_id = format!("cus_{}", ids::nanoid());
-    let token = ids::secret(CUSTOMER_PREFIX);
-    let now_ms = state.clock.now_ms();
-    state.db.write(|repo| -> Result<(), ApiError> {
-        Ok(repo.insert_customer(
-            &customer_id,
-            name.as_deref(),
-            &ids::hash_token(&token),
-            now_ms,
-        )?)
-    })?;
+    let (customer_id, token) = create_party(&state, &caller, &req, Party::Customer)?;
     Ok((
         StatusCode::CREATED,
         Json(CreateCustomerResponse { customer_id, token }),

@@ -13,8 +13,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::evidence::{self, Place};
 use crate::feed::STORE;
 use crate::http::auth::Caller;
+use crate::http::handoff::{DELIVERY, PICKUP};
 use crate::http::json::{JsonBody, OptionalJsonBody};
-use crate::http::{engine_error, load_order, load_store, AppState};
+use crate::http::{engine_error, load_order, load_store, not_now, timed_out, AppState};
 use crate::model::{
     AcceptOfferResponse, ArrivalKind, ArrivalRequest, ArrivalResponse, AssignmentsResponse,
     Coordinates, DeclineOfferRequest, DeliveredRequest, DeliveredResponse, DriverEta,
@@ -30,10 +31,6 @@ const ACTIVE: [OrderStatus; 3] = [
     OrderStatus::DriverArrived,
     OrderStatus::OutForDelivery,
 ];
-
-fn timed_out(message: String) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "task_timed_out", message)
-}
 
 /// The order, if it is assigned to `driver_id` (404 unknown, 403 someone else's).
 fn assigned_order(
@@ -242,11 +239,7 @@ pub async fn locations(
         Some(order_id) => {
             let order = assigned_order(&state, order_id, &driver_id)?;
             if !ACTIVE.contains(&order.status) {
-                return Err(ApiError::invalid_state(format!(
-                    "Order [{}] is {}.",
-                    order.order_id,
-                    order.status.as_str()
-                )));
+                return Err(not_now(&order));
             }
             heartbeat(&state, &order.order_id).await?;
             Some(order)
@@ -357,22 +350,7 @@ pub async fn pickup(
 ) -> Result<Json<PickupResponse>, ApiError> {
     let driver_id = caller.require_driver()?.to_string();
     let order = assigned_order(&state, &req.order_id, &driver_id)?;
-    match order.status {
-        OrderStatus::DriverAssigned | OrderStatus::DriverArrived => {}
-        OrderStatus::OutForDelivery | OrderStatus::Delivered => {
-            return Err(timed_out(format!(
-                "Pickup for order [{}] was already recorded.",
-                order.order_id
-            )))
-        }
-        other => {
-            return Err(ApiError::invalid_state(format!(
-                "Order [{}] is {}.",
-                order.order_id,
-                other.as_str()
-            )))
-        }
-    }
+    PICKUP.check_status(&order)?;
     if !state.codes.verify(&order.order_id, &req.code) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -389,28 +367,7 @@ pub async fn pickup(
         },
         state.clock.now(),
     )?;
-    let task = state
-        .engine
-        .open_task(&order.order_id, TaskKind::Pickup)
-        .await
-        .map_err(|e| engine_error(e, &order.order_id))?;
-    let task = task.ok_or_else(|| {
-        timed_out(format!(
-            "Order [{}] is not waiting for a pickup.",
-            order.order_id
-        ))
-    })?;
-    state
-        .engine
-        .send_task_success(&task.token, json!({"orderId": order.order_id}))
-        .await
-        .map_err(|e| match e {
-            EngineError::TaskTimedOut => timed_out(format!(
-                "The pickup of order [{}] timed out.",
-                order.order_id
-            )),
-            other => engine_error(other, &order.order_id),
-        })?;
+    PICKUP.complete(&state, &order).await?;
     tracing::info!(order_id = %order.order_id, "picked up");
     Ok(Json(PickupResponse {
         message: format!("Pickup has been recorded for order [{}].", order.order_id),
@@ -432,22 +389,7 @@ pub async fn delivered(
 ) -> Result<Json<DeliveredResponse>, ApiError> {
     let driver_id = caller.require_driver()?.to_string();
     let order = assigned_order(&state, &req.order_id, &driver_id)?;
-    match order.status {
-        OrderStatus::OutForDelivery => {}
-        OrderStatus::Delivered => {
-            return Err(timed_out(format!(
-                "Delivery of order [{}] was already recorded.",
-                order.order_id
-            )))
-        }
-        other => {
-            return Err(ApiError::invalid_state(format!(
-                "Order [{}] is {}.",
-                order.order_id,
-                other.as_str()
-            )))
-        }
-    }
+    DELIVERY.check_status(&order)?;
     evidence::check(
         &req.evidence,
         Place::Customer {
@@ -455,28 +397,7 @@ pub async fn delivered(
         },
         state.clock.now(),
     )?;
-    let task = state
-        .engine
-        .open_task(&order.order_id, TaskKind::Delivery)
-        .await
-        .map_err(|e| engine_error(e, &order.order_id))?;
-    let task = task.ok_or_else(|| {
-        timed_out(format!(
-            "Order [{}] is not waiting for a delivery.",
-            order.order_id
-        ))
-    })?;
-    state
-        .engine
-        .send_task_success(&task.token, json!({"orderId": order.order_id}))
-        .await
-        .map_err(|e| match e {
-            EngineError::TaskTimedOut => timed_out(format!(
-                "Delivery of order [{}] was already recorded.",
-                order.order_id
-            )),
-            other => engine_error(other, &order.order_id),
-        })?;
+    DELIVERY.complete(&state, &order).await?;
     let order = load_order(&state, &order.order_id)?;
     let store = load_store(&state, &order.store_id)?;
     tracing::info!(order_id = %order.order_id, "delivered");

@@ -1,25 +1,63 @@
 //! `Idempotency-Key` on mutating calls: the first answer (status and body) is stored per caller and key,
 //! and a replay gets it back without the work being done again. Same key with a different request → 422.
+//!
+//! Requests with the same key take turns: one that arrives while another with its key is still running
+//! waits for it, then is answered as any later replay would be (the stored answer, or 422). The work runs
+//! in a task of its own, so a client that disconnects mid-way does not cancel it halfway: the answer is
+//! still stored, and the turn is released when the work ends, however it ends.
 
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::db::{repo::IdempotentAnswer, Repository};
+use crate::clock::Clock;
+use crate::db::{repo::IdempotentAnswer, Db, Repository};
 use crate::error::ApiError;
 use crate::http::auth::bearer;
 use crate::http::json::payload_too_large;
-use crate::http::{AppState, BODY_LIMIT};
+use crate::http::key_locks::{KeyLocks, Turn};
+use crate::http::{internal_error, BODY_LIMIT};
 use crate::ids::{hash_bytes, hash_token};
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// Answers are kept this long.
 pub const RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// What the middleware needs: where answers are kept, the clock that dates them, and the keys in use.
+pub struct Idempotency {
+    db: Arc<Db>,
+    clock: Arc<Clock>,
+    /// (caller scope, key) of requests running or waiting.
+    in_flight: KeyLocks<(String, String)>,
+}
+
+impl Idempotency {
+    pub fn new(db: Arc<Db>, clock: Arc<Clock>) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            clock,
+            in_flight: KeyLocks::default(),
+        })
+    }
+
+    /// How many requests of the caller with this bearer token (None: no token) hold or wait for `key`.
+    pub fn in_flight_tickets(&self, bearer: Option<&str>, key: &str) -> usize {
+        let slot = (hash_token(bearer.unwrap_or("")), key.to_string());
+        self.in_flight.tickets(&slot)
+    }
+}
+
+/// One keyed request: who sent it, under which key, and the fingerprint of what was asked.
+struct Keyed {
+    scope: String,
+    key: String,
+    request_hash: String,
+}
 
 /// Driver calls must carry a key (the companion's outbox retries them); elsewhere it is optional.
 fn key_required(path: &str) -> bool {
@@ -34,63 +72,93 @@ fn valid_key(key: &str) -> bool {
     (1..=128).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
-pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+/// The request's key: Ok(None) when it has none and needs none.
+fn key_of(req: &Request) -> Result<Option<String>, ApiError> {
+    match req.headers().get(HEADER) {
+        None if key_required(req.uri().path()) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_idempotency_key",
+            "This call requires an Idempotency-Key header.",
+        )),
+        None => Ok(None),
+        Some(value) => match value.to_str().ok().filter(|k| valid_key(k)) {
+            Some(k) => Ok(Some(k.to_string())),
+            None => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–128 printable ASCII characters.",
+            )),
+        },
+    }
+}
+
+pub async fn layer(State(idem): State<Arc<Idempotency>>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let key = match req.headers().get(HEADER) {
-        None if key_required(req.uri().path()) => {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "missing_idempotency_key",
-                "This call requires an Idempotency-Key header.",
-            )
-            .into_response()
-        }
-        None => return next.run(req).await,
-        Some(value) => match value.to_str().ok().filter(|k| valid_key(k)) {
-            Some(k) => k.to_string(),
-            None => {
-                return ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_idempotency_key",
-                    "Idempotency-Key must be 1–128 printable ASCII characters.",
-                )
-                .into_response()
-            }
-        },
+    let key = match key_of(&req) {
+        Ok(Some(key)) => key,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return e.into_response(),
     };
     // Scoped to the caller's credential, so two parties cannot collide or read each other's answers.
     let scope = hash_token(bearer(req.headers()).unwrap_or(""));
     let (parts, body) = req.into_parts();
+    // Read before taking the turn: a slow upload does not hold up the key.
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return payload_too_large().into_response();
     };
     let mut fingerprint = format!("{} {}\n", parts.method, parts.uri).into_bytes();
     fingerprint.extend_from_slice(&bytes);
-    let request_hash = hash_bytes(&fingerprint);
+    let keyed = Keyed {
+        scope,
+        key,
+        request_hash: hash_bytes(&fingerprint),
+    };
 
-    let stored = state
-        .db
-        .write(|repo| -> Result<_, ApiError> { Ok(repo.idempotent_answer(&scope, &key)?) });
-    match stored {
+    let turn = idem
+        .in_flight
+        .turn((keyed.scope.clone(), keyed.key.clone()))
+        .await;
+    match stored_answer(&idem, &keyed) {
         Err(e) => return e.into_response(),
-        Ok(Some(answer)) if answer.request_hash != request_hash => {
-            return ApiError::unprocessable(
+        Ok(Some(answer)) => return answer,
+        Ok(None) => {}
+    }
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let work = tokio::spawn(run_and_remember(idem, turn, keyed, next, request));
+    // A failed join is a panic in the handler: its turn was released as the task unwound.
+    work.await.unwrap_or_else(|_| internal_error())
+}
+
+/// The answer a replay of `keyed` gets, if the key was used before.
+fn stored_answer(idem: &Idempotency, keyed: &Keyed) -> Result<Option<Response>, ApiError> {
+    let stored = idem.db.write(|repo| -> Result<_, ApiError> {
+        Ok(repo.idempotent_answer(&keyed.scope, &keyed.key)?)
+    })?;
+    Ok(stored.map(|answer| {
+        if answer.request_hash == keyed.request_hash {
+            replay(answer)
+        } else {
+            ApiError::unprocessable(
                 "idempotency_key_reused",
                 "This Idempotency-Key was already used for a different request.",
             )
             .into_response()
         }
-        Ok(Some(answer)) => return replay(answer),
-        Ok(None) => {}
-    }
+    }))
+}
 
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    let (resp_parts, resp_body) = response.into_parts();
-    let Ok(resp_bytes) = to_bytes(resp_body, usize::MAX).await else {
+/// Runs the request and stores its answer; the turn is held until the answer is stored.
+async fn run_and_remember(
+    idem: Arc<Idempotency>,
+    _turn: Turn<(String, String)>,
+    keyed: Keyed,
+    next: Next,
+    request: Request,
+) -> Response {
+    let (parts, body) = next.run(request).await.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -98,22 +166,31 @@ pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next)
         )
         .into_response();
     };
-    let status = resp_parts.status;
-    // 5xx may succeed on retry and 401 was never the caller's answer to keep: neither is remembered.
-    if !status.is_server_error() && status != StatusCode::UNAUTHORIZED {
-        let answer = IdempotentAnswer {
-            request_hash,
-            status: status.as_u16(),
-            body: resp_bytes.to_vec(),
-        };
-        let now_ms = state.clock.now_ms();
-        if let Err(e) = state.db.write(|repo| -> Result<(), ApiError> {
-            Ok(repo.save_idempotent_answer(&scope, &key, &answer, now_ms)?)
-        }) {
-            return e.into_response();
-        }
+    if let Err(e) = remember(&idem, &keyed, parts.status, &bytes) {
+        return e.into_response();
     }
-    Response::from_parts(resp_parts, Body::from(resp_bytes))
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn remember(
+    idem: &Idempotency,
+    keyed: &Keyed,
+    status: StatusCode,
+    body: &Bytes,
+) -> Result<(), ApiError> {
+    // 5xx may succeed on retry and 401 was never the caller's answer to keep: neither is remembered.
+    if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
+        return Ok(());
+    }
+    let answer = IdempotentAnswer {
+        request_hash: keyed.request_hash.clone(),
+        status: status.as_u16(),
+        body: body.to_vec(),
+    };
+    let now_ms = idem.clock.now_ms();
+    idem.db.write(|repo| -> Result<(), ApiError> {
+        Ok(repo.save_idempotent_answer(&keyed.scope, &keyed.key, &answer, now_ms)?)
+    })
 }
 
 fn replay(answer: IdempotentAnswer) -> Response {

@@ -4,8 +4,10 @@ pub mod admin;
 pub mod auth;
 pub mod driver;
 pub mod feeds;
+pub mod handoff;
 pub mod idempotency;
 pub mod json;
+pub mod key_locks;
 pub mod openapi;
 pub mod orders;
 
@@ -22,6 +24,7 @@ use crate::clock::Clock;
 use crate::db::{Db, Repository};
 use crate::error::ApiError;
 use crate::feed::Feed;
+use crate::http::idempotency::Idempotency;
 use crate::model::{HealthResponse, OrderRecord, Store};
 use crate::pickup_code::PickupCodes;
 use crate::workflow::{EngineError, WorkflowEngine};
@@ -72,7 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            Idempotency::new(state.db.clone(), state.clock.clone()),
             idempotency::layer,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -82,6 +85,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    internal_error()
+}
+
+/// The answer when a request handler panicked.
+pub fn internal_error() -> axum::response::Response {
     tracing::error!("a request handler panicked");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,6 +130,20 @@ pub fn load_store(state: &AppState, store_id: &str) -> Result<Store, ApiError> {
         .db
         .write(|repo| -> Result<_, ApiError> { Ok(repo.store(store_id)?) })?
         .ok_or_else(|| ApiError::store_not_found(store_id))
+}
+
+/// 409 `task_timed_out`: the task (or offer) behind the call was already used, answered or timed out.
+pub fn timed_out(message: String) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "task_timed_out", message)
+}
+
+/// 409 `invalid_state`: the order's status does not allow the call.
+pub fn not_now(order: &OrderRecord) -> ApiError {
+    ApiError::invalid_state(format!(
+        "Order [{}] is {}.",
+        order.order_id,
+        order.status.as_str()
+    ))
 }
 
 /// Engine errors a handler did not map to something more specific.
