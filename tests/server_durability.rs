@@ -4,7 +4,9 @@
 mod support;
 
 use serde_json::json;
-use support::api::{evidence, order_body, store_body, HOME_LAT, HOME_LON, STORE_LAT, STORE_LON};
+use support::api::{
+    evidence, order_body, store_body, text, HOME_LAT, HOME_LON, STORE_LAT, STORE_LON,
+};
 use support::server::TestServer;
 
 #[test]
@@ -58,35 +60,30 @@ fn orders_and_timers_survive_a_crash() {
 
     // Timers persisted: the offer (60 s) expires, and order A's decision (300 s) times out, after restart.
     api.advance(&admin, 61);
-    assert!(api.get("/driver/offers", Some(&driver)).body["offers"]
-        .as_array()
-        .is_some_and(|o| o.is_empty()));
+    let offers = api.get("/driver/offers", Some(&driver)).body["offers"].clone();
+    assert!(
+        offers
+            .as_array()
+            .is_some_and(|o| o.iter().all(|x| x["offerId"] != offer_before)),
+        "the offer made before the crash expired after it: {offers}"
+    );
     api.advance(&admin, 240);
     assert_eq!(view(&order_a)["status"], "cancelled");
     assert_eq!(view(&order_a)["cancelReason"], "store_timeout");
 
-    // Order B carries on to delivery on the restarted server: re-offered to the driver once fresh again…
-    // (each driver is offered an order once, so a new order C shows the full path after the crash instead).
-    let c = api.post("/order", Some(&customer), &order_body(&store_id));
-    let order_c = c.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (_, ev) = loop {
-        let (id, ev) = api.next_event("/store/events", &store, after, "order_placed");
-        after = id;
-        if ev["orderId"] == order_c.as_str() {
-            break (id, ev);
-        }
-    };
-    api.post("/order/decision", Some(&store), &json!({"orderId": order_c, "storeId": store_id, "accepted": true, "taskToken": ev["taskToken"]}));
+    // An order carries on to delivery on the restarted server: a new order C, accepted, and the driver
+    // fresh again. The dispatch retry offers the driver C, or B again (whose offer the driver missed).
+    let c = api.place_order(&customer, &store_id, &store, after);
+    api.post("/order/decision", Some(&store), &json!({"orderId": c.order_id, "storeId": store_id, "accepted": true, "taskToken": c.task_token}));
     api.report_location(&driver, STORE_LAT, STORE_LON, None);
     api.advance(&admin, 31); // the dispatch retry timer picks up the now-fresh driver
-    let offer = api.get("/driver/offers", Some(&driver)).body["offers"]
-        .as_array()
-        .and_then(|o| o.iter().find(|x| x["orderId"] == order_c.as_str()).cloned())
-        .unwrap_or_default();
-    let offer_id = offer["offerId"].as_str().unwrap_or_default().to_string();
+    let offer = api.get("/driver/offers", Some(&driver)).body["offers"][0].clone();
+    let order_c = text(&offer["orderId"]);
+    assert!(
+        order_c == c.order_id || order_c == order_b,
+        "offer after the restart: {offer}"
+    );
+    let offer_id = text(&offer["offerId"]);
     assert_eq!(
         api.post(
             &format!("/driver/offers/{offer_id}/accept"),

@@ -40,24 +40,10 @@ fn world() -> World {
     }
 }
 
-/// Places an order and returns (orderId, decision token).
+/// Places an order and returns (orderId, decision token, id of its `order_placed` event).
 fn place(api: &Api, w: &World, after: i64) -> (String, String, i64) {
-    let placed = api.post("/order", Some(&w.customer), &order_body(&w.store_id));
-    assert_eq!(placed.status, 201, "{}", placed.text);
-    let order_id = placed.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    loop {
-        let (id, ev) = api.next_event("/store/events", &w.store, after, "order_placed");
-        if ev["orderId"] == order_id.as_str() {
-            return (
-                order_id,
-                ev["taskToken"].as_str().unwrap_or_default().to_string(),
-                id,
-            );
-        }
-    }
+    let placed = api.place_order(&w.customer, &w.store_id, &w.store, after);
+    (placed.order_id, placed.task_token, placed.event_id)
 }
 
 /// Places an order, accepts it, and has `w.driver` accept the offer. Returns the order id.

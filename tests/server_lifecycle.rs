@@ -196,13 +196,8 @@ fn a_declined_order_is_marked_declined_with_its_reason() {
     let admin = server.admin_token.as_str();
     let (store_id, store) = api.create_store(admin, &store_body("decliner"));
     let (_, customer) = api.create_customer(admin);
-    let placed = api.post("/order", Some(&customer), &order_body(&store_id));
-    let order_id = placed.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (_, event) = api.next_event("/store/events", &store, 0, "order_placed");
-    let token = event["taskToken"].clone();
+    let placed = api.place_order(&customer, &store_id, &store, 0);
+    let (order_id, token) = (placed.order_id, placed.task_token);
 
     let decision = json!({"orderId": order_id, "storeId": store_id, "accepted": false, "taskToken": token,
                           "declinedReason": "closing_time"});

@@ -17,19 +17,14 @@ fn order_status(api: &Api, order_id: &str, customer: &str) -> serde_json::Value 
 /// Places and accepts an order; returns (orderId, store token).
 fn accepted_order(api: &Api, admin: &str, customer: &str) -> (String, String) {
     let (store_id, store) = api.create_store(admin, &store_body("s1"));
-    let placed = api.post("/order", Some(customer), &order_body(&store_id));
-    let order_id = placed.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (_, ev) = api.next_event("/store/events", &store, 0, "order_placed");
+    let placed = api.place_order(customer, &store_id, &store, 0);
     let d = api.post(
         "/order/decision",
         Some(&store),
-        &json!({"orderId": order_id, "storeId": store_id, "accepted": true, "taskToken": ev["taskToken"]}),
+        &json!({"orderId": placed.order_id, "storeId": store_id, "accepted": true, "taskToken": placed.task_token}),
     );
     assert_eq!(d.status, 200, "{}", d.text);
-    (order_id, store)
+    (placed.order_id, store)
 }
 
 fn offers(api: &Api, driver: &str) -> Vec<String> {
@@ -52,12 +47,8 @@ fn a_store_that_does_not_decide_in_time_cancels_the_order() {
     let admin = server.admin_token.as_str();
     let (store_id, store) = api.create_store(admin, &store_body("slow"));
     let (_, customer) = api.create_customer(admin);
-    let placed = api.post("/order", Some(&customer), &order_body(&store_id));
-    let order_id = placed.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (id, ev) = api.next_event("/store/events", &store, 0, "order_placed");
+    let placed = api.place_order(&customer, &store_id, &store, 0);
+    let (order_id, id) = (placed.order_id, placed.event_id);
     api.advance(admin, 299);
     assert_eq!(
         order_status(&api, &order_id, &customer)["status"],
@@ -73,7 +64,7 @@ fn a_store_that_does_not_decide_in_time_cancels_the_order() {
     let late = api.post(
         "/order/decision",
         Some(&store),
-        &json!({"orderId": order_id, "storeId": store_id, "accepted": true, "taskToken": ev["taskToken"]}),
+        &json!({"orderId": order_id, "storeId": store_id, "accepted": true, "taskToken": placed.task_token}),
     );
     late.expect_error(409, "task_timed_out");
 }

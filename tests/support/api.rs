@@ -199,6 +199,29 @@ impl Api {
         )
     }
 
+    /// Places an order (asserting 201) and reads its `order_placed` event from the store's feed after
+    /// event id `after`.
+    pub fn place_order(
+        &self,
+        customer: &str,
+        store_id: &str,
+        store_token: &str,
+        after: i64,
+    ) -> Placed {
+        let placed = self.post("/order", Some(customer), &order_body(store_id));
+        assert_eq!(placed.status, 201, "{}", placed.text);
+        let order_id = text(&placed.body["order"]["orderId"]);
+        let feed = self.feed_until("/store/events", store_token, after, |e| {
+            e.kind == "order_placed" && e.data["orderId"] == order_id.as_str()
+        });
+        let event = feed.last().cloned().expect("the order_placed event");
+        Placed {
+            order_id,
+            task_token: text(&event.data["taskToken"]),
+            event_id: event.id,
+        }
+    }
+
     /// A location report of one fix at the given place, stamped with the server's clock.
     pub fn report_location(
         &self,
@@ -270,6 +293,19 @@ impl Api {
                 .collect()
         })
     }
+}
+
+/// An order just placed: its id, the store's decision token, and the id of its `order_placed` event.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub order_id: String,
+    pub task_token: String,
+    pub event_id: i64,
+}
+
+/// A JSON string's text (`""` when the value is not a string).
+pub fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_string()
 }
 
 /// Central Helsinki, where the test stores are.
