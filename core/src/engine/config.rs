@@ -50,17 +50,40 @@ pub struct EngineConfig {
     /// Dwell time that counts as arrival for fences that set none (seconds); `None`: only stopping
     /// counts, so a slow drive-through never arrives.
     pub default_dwell_s: Option<f64>,
+    /// A stop with the fence's centre at most this far ahead or behind along the driver's heading
+    /// (metres; a couple of car lengths plus city GPS error: the driver took a space just before or
+    /// after the door) …
+    pub arrival_ahead_m: f64,
+    /// … and at most this far to the side (metres; from the kerb to a building's entrance) ends the
+    /// trip at once: the driver pulled up at the address. Elsewhere in the fence the stop looks like a
+    /// red light on the way to it, or on a street that passes near it (see `engine/arrival.rs`).
+    pub arrival_beside_m: f64,
+    /// A stop elsewhere in the fence counts once it has lasted this long (seconds): longer than the red
+    /// lights the simulator drives through (8–40 s), short enough that a driver who parked away from
+    /// the address is announced within a minute.
+    pub through_stop_s: f64,
 
     // --- distance and ETA ---
-    /// Road distance ÷ straight-line distance when no route is known (1.2–1.4 in cities).
+    /// Prior for road distance ÷ straight-line distance when no route is known (1.2–1.4 in cities);
+    /// the drive itself refines it (see `eta/circuity.rs`).
     pub circuity_factor: f64,
+    /// How many straight-line metres of evidence the prior counts for: the learned circuity moves
+    /// halfway from the prior to the observed ratio after this much closing (metres).
+    pub circuity_prior_weight_m: f64,
+    /// Straight-line metres of evidence remembered; older evidence fades (metres).
+    pub circuity_memory_m: f64,
+    /// Upper bound of the learned circuity (the lower bound is 1: no road is shorter than the line).
+    pub max_circuity: f64,
     /// Speed assumed before there is any history (m/s); 8 m/s ≈ 29 km/h, urban delivery average.
     pub default_speed_mps: f64,
     /// Floor for the blended speed so a red light does not make the ETA infinite (m/s).
     pub min_eta_speed_mps: f64,
     /// Window of the "recent" average speed (seconds).
     pub recent_speed_window_s: f64,
-    /// Weight of the current speed in the blend; the rest goes to the recent average.
+    /// Weight of the current speed in the blend; the rest goes to the recent average. 0: the ETA is
+    /// about the whole way left, lights and turns included, and the time-weighted recent average
+    /// already holds them; the instantaneous cruising speed (0.4 until the simulator measured it) made
+    /// ETAs 2–5 min out about 40 s shorter still.
     pub current_speed_weight: f64,
     /// A route polyline is followed while the driver is within this distance of it (metres).
     pub off_route_m: f64,
@@ -94,11 +117,17 @@ impl Default for EngineConfig {
             exit_min_fixes: 2,
             exit_hold_s: 20.0,
             default_dwell_s: None,
+            arrival_ahead_m: 20.0,
+            arrival_beside_m: 40.0,
+            through_stop_s: 60.0,
             circuity_factor: 1.3,
+            circuity_prior_weight_m: 500.0,
+            circuity_memory_m: 5000.0,
+            max_circuity: 2.5,
             default_speed_mps: 8.0,
             min_eta_speed_mps: 2.0,
             recent_speed_window_s: 120.0,
-            current_speed_weight: 0.4,
+            current_speed_weight: 0.0,
             off_route_m: 75.0,
             approach_m: 500.0,
             approach_eta_s: 120.0,
@@ -129,7 +158,12 @@ impl EngineConfig {
             ("exit_margin_m", self.exit_margin_m),
             ("exit_hold_s", self.exit_hold_s),
             ("default_dwell_s", self.default_dwell_s.unwrap_or(0.0)),
+            ("arrival_ahead_m", self.arrival_ahead_m),
+            ("arrival_beside_m", self.arrival_beside_m),
+            ("through_stop_s", self.through_stop_s),
             ("circuity_factor", self.circuity_factor),
+            ("circuity_prior_weight_m", self.circuity_prior_weight_m),
+            ("circuity_memory_m", self.circuity_memory_m),
             ("default_speed_mps", self.default_speed_mps),
             ("min_eta_speed_mps", self.min_eta_speed_mps),
             ("recent_speed_window_s", self.recent_speed_window_s),
@@ -146,6 +180,9 @@ impl EngineConfig {
         }
         if !(0.0..=1.0).contains(&self.current_speed_weight) {
             return Err("current_speed_weight must be within 0..=1".into());
+        }
+        if !(self.max_circuity.is_finite() && self.max_circuity >= 1.0) {
+            return Err("max_circuity must be a finite number ≥ 1".into());
         }
         if self.max_plausible_speed_mps == 0.0 || self.min_eta_speed_mps == 0.0 {
             return Err("max_plausible_speed_mps and min_eta_speed_mps must be > 0".into());

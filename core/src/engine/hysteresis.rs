@@ -7,10 +7,11 @@
 //!
 //! Between the two nothing changes. `entered` needs `enter_min_fixes` confident fixes spanning
 //! `enter_hold_s`; `exited` needs `exit_min_fixes` spanning `exit_hold_s`. `arrived` fires once per
-//! visit (entered → exited), when the fix is inside and the driver has stopped, or has been inside for
-//! the fence's dwell time.
+//! visit (entered → exited), when the fix is inside and the driver has stopped where the trip ends
+//! (see [`super::arrival`]), or has been inside for the fence's dwell time.
 
 use crate::clean::{CleanFix, Motion};
+use crate::engine::arrival::{self, FenceView};
 use crate::engine::EngineConfig;
 use crate::event::EventKind;
 
@@ -26,6 +27,8 @@ pub(crate) struct FenceState {
     /// Consecutive confidently-outside fixes while inside, and the time of the first.
     exit_streak: u32,
     exit_since_ms: i64,
+    /// When the current stop inside began (`None` while moving).
+    stopped_since_ms: Option<i64>,
 }
 
 impl FenceState {
@@ -37,11 +40,11 @@ impl FenceState {
     pub fn step(
         &mut self,
         config: &EngineConfig,
-        signed_distance_m: f64,
-        dwell_s: Option<f64>,
+        fence: &FenceView,
         fix: &CleanFix,
         events: &mut Vec<EventKind>,
     ) {
+        let signed_distance_m = fence.signed_distance_m;
         let t = fix.fix.time_ms;
         let a = fix.accuracy_m;
         let confidently_inside =
@@ -87,16 +90,33 @@ impl FenceState {
             return;
         }
         self.exit_streak = 0;
+        self.track_motion(fix);
 
         if self.arrived || signed_distance_m > 0.0 {
             return;
         }
-        let dwelled = dwell_s
+        let dwelled = fence
+            .dwell_s
             .or(config.default_dwell_s)
             .is_some_and(|dwell| (t - self.entered_ms) as f64 >= dwell * 1000.0);
-        if fix.motion == Motion::Stopped || dwelled {
+        let stopped_here = self
+            .stopped_since_ms
+            .is_some_and(|since| arrival::stop_ends_trip(config, fence, fix, t - since));
+        if stopped_here || dwelled {
             self.arrived = true;
             events.push(EventKind::Arrived);
+        }
+    }
+
+    /// Remembers when the current stop began.
+    fn track_motion(&mut self, fix: &CleanFix) {
+        match fix.motion {
+            Motion::Moving => self.stopped_since_ms = None,
+            Motion::Stopped => {
+                self.stopped_since_ms.get_or_insert(fix.fix.time_ms);
+            }
+            // Too little history to tell (just after a jump): keep what was known.
+            Motion::Unknown => {}
         }
     }
 }

@@ -8,6 +8,7 @@
 //! [`Lookup::LinearScan`] evaluates every fence on every fix instead of asking the index: the same
 //! semantics with no index, used as the benchmark baseline and as the oracle in property tests.
 
+mod arrival;
 mod config;
 mod fences;
 mod hysteresis;
@@ -15,7 +16,7 @@ mod slot_map;
 
 pub use config::EngineConfig;
 
-use crate::clean::{CleanFix, Cleaner, FixStatus};
+use crate::clean::{CleanFix, Cleaner, FixStatus, Motion};
 use crate::error::Error;
 use crate::eta::{EtaTracker, TargetProgress};
 use crate::event::GeofenceEvent;
@@ -23,6 +24,7 @@ use crate::fence::Fence;
 use crate::fix::{FixError, LocationFix};
 use crate::geodesy::signed_distance_m;
 use crate::index::FenceIndex;
+use arrival::FenceView;
 use fences::FenceSet;
 use hysteresis::FenceState;
 use slot_map::SlotMap;
@@ -50,6 +52,8 @@ pub struct GeofenceEngine {
     target_slot: Option<u32>,
     /// Reused between fixes to avoid an allocation per fix.
     scratch: Vec<u32>,
+    /// Heading of the last moving fix: which way a stopped driver was going (see `arrival`).
+    moving_heading_deg: Option<f64>,
 }
 
 impl GeofenceEngine {
@@ -84,6 +88,7 @@ impl GeofenceEngine {
             eta: EtaTracker::default(),
             target_slot: None,
             scratch: Vec::new(),
+            moving_heading_deg: None,
         })
     }
 
@@ -173,15 +178,27 @@ impl GeofenceEngine {
             .map(|s| &s.fence);
         self.eta.update(&self.config, target, &clean, &mut events);
 
+        if clean.motion == Motion::Moving && clean.heading_deg.is_some() {
+            self.moving_heading_deg = clean.heading_deg;
+        }
         self.collect_candidates(&clean);
         let mut kinds = Vec::new();
         for &slot in &self.scratch {
             let Some(stored) = self.fences.get(slot) else {
                 continue;
             };
-            let d = signed_distance_m(&stored.fence.shape, clean.fix.lat, clean.fix.lon);
+            let view = FenceView {
+                signed_distance_m: signed_distance_m(
+                    &stored.fence.shape,
+                    clean.fix.lat,
+                    clean.fix.lon,
+                ),
+                dwell_s: stored.fence.dwell_s,
+                centre: (stored.cap.lat, stored.cap.lon),
+                heading_deg: self.moving_heading_deg,
+            };
             let state = self.states.entry(slot).or_default();
-            state.step(&self.config, d, stored.fence.dwell_s, &clean, &mut kinds);
+            state.step(&self.config, &view, &clean, &mut kinds);
             if state.is_idle() {
                 self.states.remove(&slot);
             }

@@ -2,7 +2,8 @@
 //!
 //! - Distance is geodesic, from the fix to the fence boundary (0 inside).
 //! - Travel distance follows the route polyline when one is set and the driver is on it; otherwise it
-//!   is the straight-line distance times the circuity factor (roads are 1.2–1.4× longer in cities).
+//!   is the straight-line distance times the circuity learned from the drive so far, shrunk toward
+//!   the configured prior while the evidence is thin ([`circuity`]).
 //! - Speed blends the current speed with the average over the last couple of minutes (so a red light
 //!   does not send the ETA to infinity, and a burst of speed does not collapse it), floored at
 //!   `min_eta_speed_mps`; before any history it is `default_speed_mps`. In the average each fix's
@@ -17,6 +18,7 @@
 //!   car parked 500 m away would "approach" on its very first fix.
 //! - `eta` is emitted for the first fix of a leg and then whenever ETA or distance moved meaningfully.
 
+mod circuity;
 mod directions;
 mod route;
 
@@ -26,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 pub use directions::{DirectionsError, DirectionsProvider, OpenRouteService, Route, RouteFuture};
 pub(crate) use route::RouteLine;
+
+use circuity::CircuityEstimator;
 
 use crate::clean::{CleanFix, Motion};
 use crate::engine::EngineConfig;
@@ -66,11 +70,14 @@ pub(crate) struct EtaTracker {
     span_ms: i64,
     /// The previous accepted fix (time, lat, lon): the start of the interval the next one closes.
     previous: Option<(i64, f64, f64)>,
+    /// Road circuity learned from this and earlier legs.
+    circuity: CircuityEstimator,
 }
 
 impl EtaTracker {
     /// Starts a new leg (or none). Calling it again with the same id also starts a new leg.
     pub fn set_target(&mut self, fence_id: Option<String>) {
+        self.circuity.start_leg();
         self.leg = fence_id.map(|fence_id| Leg {
             fence_id,
             route: None,
@@ -110,10 +117,11 @@ impl EtaTracker {
     ) {
         let t = fix.fix.time_ms;
         let (lat, lon) = (fix.fix.lat, fix.fix.lon);
-        let gap_speed = self.previous.and_then(|(t0, lat0, lon0)| {
-            let dt_s = (t - t0) as f64 / 1000.0;
-            (dt_s > config.speed_window_s && dt_s > 0.0)
-                .then(|| distance_m(lat0, lon0, lat, lon) / dt_s)
+        let hop = self
+            .previous
+            .map(|(t0, lat0, lon0)| ((t - t0) as f64 / 1000.0, distance_m(lat0, lon0, lat, lon)));
+        let gap_speed = hop.and_then(|(dt_s, hop_m)| {
+            (dt_s > config.speed_window_s && dt_s > 0.0).then(|| hop_m / dt_s)
         });
         self.previous = Some((t, lat, lon));
         if let Some(speed) = gap_speed.or(fix.speed_mps) {
@@ -140,6 +148,10 @@ impl EtaTracker {
             return;
         };
         let distance_m = signed_distance_m(&fence.shape, lat, lon).max(0.0);
+        let hop_m = hop.map_or(0.0, |(_, m)| m);
+        self.circuity
+            .observe(config, hop_m, distance_m, fix.motion == Motion::Moving);
+        let circuity = self.circuity.estimate(config);
         let on_route_m = leg
             .route
             .as_ref()
@@ -147,7 +159,7 @@ impl EtaTracker {
         let travel_distance_m = if distance_m == 0.0 {
             0.0
         } else {
-            on_route_m.unwrap_or(distance_m * config.circuity_factor)
+            on_route_m.unwrap_or(distance_m * circuity)
         };
         let eta_s = travel_distance_m / speed;
         let event = |kind| GeofenceEvent {
