@@ -173,6 +173,13 @@ fn order_placement_and_reading_errors() {
         .expect_error(403, "wrong_party");
     api.get("/no/such/path", None)
         .expect_error(404, "not_found");
+    // A path that is not UTF-8 once decoded: a JSON error like every other, the text not echoed.
+    let msg = api
+        .get("/order/%FF%FE?party=customer", Some(&w.customer))
+        .expect_error(400, "invalid_path");
+    assert!(!msg.contains("%FF"), "{msg}");
+    api.post("/driver/offers/%FF/accept", Some(&w.driver), &json!({}))
+        .expect_error(400, "invalid_path");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -10,6 +10,7 @@ use crate::db::Repository;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::auth::{Caller, CUSTOMER_PREFIX, DRIVER_PREFIX, STORE_PREFIX};
 use crate::http::json::{JsonBody, OptionalJsonBody};
+use crate::http::path::PathId;
 use crate::http::{engine_error, AppState};
 use crate::ids;
 use crate::model::{
@@ -99,7 +100,7 @@ pub async fn create_store(
 pub async fn store_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(store_id): Path<String>,
+    PathId(store_id): PathId,
 ) -> Result<Json<StoreTokenResponse>, ApiError> {
     caller.require_admin()?;
     let token = ids::secret(STORE_PREFIX);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::json;
@@ -15,6 +15,7 @@ use crate::feed::STORE;
 use crate::http::auth::Caller;
 use crate::http::handoff::{DELIVERY, PICKUP};
 use crate::http::json::{JsonBody, OptionalJsonBody};
+use crate::http::path::PathId;
 use crate::http::{engine_error, load_order, load_store, not_now, timed_out, AppState};
 use crate::model::{
     AcceptOfferResponse, ArrivalKind, ArrivalRequest, ArrivalResponse, AssignmentsResponse,
@@ -123,7 +124,7 @@ fn offer_closed(offer_id: &str) -> impl Fn(EngineError) -> ApiError + '_ {
 pub async fn accept_offer(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(offer_id): Path<String>,
+    PathId(offer_id): PathId,
 ) -> Result<Json<AcceptOfferResponse>, ApiError> {
     let driver_id = caller.require_driver()?;
     let task = offer_for_driver(&state, &offer_id, driver_id).await?;
@@ -150,7 +151,7 @@ pub async fn accept_offer(
 pub async fn decline_offer(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(offer_id): Path<String>,
+    PathId(offer_id): PathId,
     OptionalJsonBody(body): OptionalJsonBody<DeclineOfferRequest>,
 ) -> Result<Json<MessageResponse>, ApiError> {
     let driver_id = caller.require_driver()?;

@@ -10,6 +10,7 @@ pub mod json;
 pub mod key_locks;
 pub mod openapi;
 pub mod orders;
+pub mod path;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Duration;
@@ -15,6 +15,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::geometry::haversine_m;
 use crate::http::auth::Caller;
 use crate::http::json::JsonBody;
+use crate::http::path::PathId;
 use crate::http::{engine_error, load_order, load_store, AppState};
 use crate::ids;
 use crate::model::{
@@ -101,7 +102,7 @@ pub async fn place_order(
 pub async fn get_order(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<OrderViewResponse>, ApiError> {
     let party = query.get("party").ok_or_else(|| {
@@ -240,13 +241,13 @@ pub async fn decision(
 
 #[utoipa::path(get, path = "/order/{orderId}/pickup-code", tag = "store",
     params(("orderId" = String, Path)),
-    responses((status = 200, body = PickupCodeResponse), (status = 401, body = ErrorBody),
+    responses((status = 200, body = PickupCodeResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn pickup_code(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(order_id): Path<String>,
+    PathId(order_id): PathId,
 ) -> Result<Json<PickupCodeResponse>, ApiError> {
     let store_id = caller.require_store()?.to_string();
     let order = load_order(&state, &order_id)?;
