@@ -3,7 +3,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::api::{evidence, fresh_key, order_body, store_body, Api, Resp, STORE_LAT, STORE_LON};
+use support::api::{
+    evidence, fresh_key, order_body, store_body, text, Api, Resp, STORE_LAT, STORE_LON,
+};
 use support::server::{ServerOptions, TestServer};
 use support::sse::count;
 
@@ -44,6 +46,13 @@ fn world() -> World {
 fn place(api: &Api, w: &World, after: i64) -> (String, String, i64) {
     let placed = api.place_order(&w.customer, &w.store_id, &w.store, after);
     (placed.order_id, placed.task_token, placed.event_id)
+}
+
+/// The store's pickup code for its order.
+fn pickup_code(api: &Api, w: &World, order_id: &str) -> String {
+    let r = api.get(&format!("/order/{order_id}/pickup-code"), Some(&w.store));
+    assert_eq!(r.status, 200, "{}", r.text);
+    text(&r.body["code"])
 }
 
 /// Places an order, accepts it, and has `w.driver` accept the offer. Returns the order id.
@@ -323,12 +332,7 @@ fn driver_errors_offers_locations_pickup_evidence() {
         json!({"fixes": [{"time": now, "latitude": 60.0, "longitude": 24.0}], "orderId": order_id});
     api.post("/driver/locations", Some(&w.other_driver), &on_order)
         .expect_error(403, "forbidden");
-    let code = api
-        .get(&format!("/order/{order_id}/pickup-code"), Some(&w.store))
-        .body["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let code = pickup_code(&api, &w, &order_id);
     let pickup = |driver: &str, code: &str, ev: Value| {
         api.post(
             "/order/pickup",
@@ -535,12 +539,7 @@ fn concurrent_requests_with_one_key_take_effect_once() {
                         "orderId": order_id, "distanceM": 12.0, "etaS": 3.0});
     let reports = api.post_concurrently(N, "/driver/locations", &w.driver, &fresh_key(), &report);
     assert_one_answer(&reports, 200);
-    let code = api
-        .get(&format!("/order/{order_id}/pickup-code"), Some(&w.store))
-        .body["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let code = pickup_code(&api, &w, &order_id);
     let pickup = json!({"orderId": order_id, "code": code, "evidence": evidence(&api, STORE_LAT, STORE_LON)});
     let pickups = api.post_concurrently(N, "/order/pickup", &w.driver, &fresh_key(), &pickup);
     assert_one_answer(&pickups, 200);
