@@ -189,6 +189,9 @@ fn order_placement_and_reading_errors() {
     assert!(!msg.contains("%FF"), "{msg}");
     api.post("/driver/offers/%FF/accept", Some(&w.driver), &json!({}))
         .expect_error(400, "invalid_path");
+    // A feed resumed from a point that is not an event id.
+    api.get("/store/events?after=-3", Some(&w.store))
+        .expect_error(400, "invalid_event_id");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 
@@ -33,7 +33,11 @@ fn resume_point(headers: &HeaderMap, query: &HashMap<String, String>) -> Result<
             .ok()
             .filter(|n| *n >= 0)
             .ok_or_else(|| {
-                ApiError::invalid_body("Last-Event-ID / after must be a non-negative event id")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_event_id",
+                    "Last-Event-ID (or ?after=) must be a non-negative event id.",
+                )
             }),
     }
 }
@@ -106,8 +110,7 @@ pub async fn store_events(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let party = caller.require_store()?.to_string();
-    let after = resume_point(&headers, &query)?;
-    Ok(feed(state, STORE, party, after))
+    Ok(feed(state, STORE, party, resume_point(&headers, &query)?))
 }
 
 #[utoipa::path(get, path = "/driver/events", tag = "driver",
@@ -122,6 +125,5 @@ pub async fn driver_events(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let party = caller.require_driver()?.to_string();
-    let after = resume_point(&headers, &query)?;
-    Ok(feed(state, DRIVER, party, after))
+    Ok(feed(state, DRIVER, party, resume_point(&headers, &query)?))
 }
