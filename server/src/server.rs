@@ -18,6 +18,7 @@ use crate::ids::hash_token;
 use crate::pickup_code::PickupCodes;
 use crate::workflow::embedded::EmbeddedEngine;
 use crate::workflow::machine::Timing;
+use crate::workflow::stepfunctions::QueueConsumer;
 use crate::workflow::WorkflowEngine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +43,15 @@ pub struct ServeConfig {
 const TICK: Duration = Duration::from_millis(250);
 const SECRET_KEY: &str = "pickup_code_secret";
 
-/// Builds the application (storage, engine, router) without binding: tests and `serve` share it.
-pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
-    if config.admin_token.len() < 16 {
-        return Err(Error::Config(
-            "FENCEPOST_ADMIN_TOKEN must be set to at least 16 characters".into(),
-        ));
-    }
+/// What every process of one deployment opens the same way: the store, the clock, the feed doorbell.
+pub struct Storage {
+    pub db: Arc<Db>,
+    pub clock: Arc<Clock>,
+    pub feed: Arc<Feed>,
+}
+
+/// Opens the database (creating or migrating it), picks the clock and loads the seed stores.
+pub fn open_storage(config: &ServeConfig) -> Result<Storage> {
     let db = Arc::new(Db::open(&config.db_path)?);
     let clock = Arc::new(if config.test_clock {
         Clock::adjustable()
@@ -59,6 +62,30 @@ pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
         let added = crate::seed_stores::load(&db, path, clock.now_ms())?;
         tracing::info!(added, "seed stores loaded");
     }
+    Ok(Storage {
+        db,
+        clock,
+        feed: Arc::new(Feed::default()),
+    })
+}
+
+/// Builds the application (storage, engine, router) without binding: tests and `serve` share it.
+pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
+    build_with(config, QueueConsumer::InProcess)
+}
+
+/// `build`, choosing who consumes the Step Functions task queue: on AWS Lambda the API function leaves
+/// it to the worker function (`QueueConsumer::External`).
+pub fn build_with(
+    config: &ServeConfig,
+    consumer: QueueConsumer,
+) -> Result<(Arc<AppState>, axum::Router)> {
+    if config.admin_token.len() < 16 {
+        return Err(Error::Config(
+            "FENCEPOST_ADMIN_TOKEN must be set to at least 16 characters".into(),
+        ));
+    }
+    let Storage { db, clock, feed } = open_storage(config)?;
     let secret = db.write(|repo| -> Result<Vec<u8>> {
         if let Some(secret) = repo.meta(SECRET_KEY)? {
             return Ok(secret);
@@ -67,7 +94,6 @@ pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
         repo.put_meta(SECRET_KEY, &secret)?;
         Ok(secret.to_vec())
     })?;
-    let feed = Arc::new(Feed::default());
     let engine: Arc<dyn WorkflowEngine> = match config.engine {
         EngineChoice::Embedded => Arc::new(EmbeddedEngine::new(
             db.clone(),
@@ -82,6 +108,7 @@ pub fn build(config: &ServeConfig) -> Result<(Arc<AppState>, axum::Router)> {
             config.timing.clone(),
             &config.db_path,
             config.aws_endpoint.clone(),
+            consumer,
         )?,
     };
     let state = Arc::new(AppState {

@@ -78,7 +78,13 @@ pub fn migrate(conn: &mut Connection) -> Result<i64> {
         )));
     }
     while current < CURRENT_VERSION {
-        let tx = conn.transaction()?;
+        // IMMEDIATE, then re-read: two processes opening a new file at once (the API and worker Lambdas on
+        // one shared store) must not both run the same step.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        current = version(&tx)?;
+        if current >= CURRENT_VERSION {
+            break;
+        }
         let step =
             usize::try_from(current).map_err(|_| Error::Schema("negative version".into()))?;
         let sql = MIGRATIONS

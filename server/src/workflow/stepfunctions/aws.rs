@@ -96,6 +96,20 @@ fn other_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     ))
 }
 
+/// The SDK configuration every client of this process shares: normal credential loading on AWS; with an
+/// emulator endpoint, that endpoint and dummy credentials.
+pub async fn sdk_config(endpoint: Option<&str>, region: &str) -> aws_config::SdkConfig {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+    if let Some(endpoint) = endpoint {
+        // A local emulator accepts any credentials; never send real ones to it.
+        let dummy =
+            aws_sdk_sfn::config::Credentials::new("test", "test", None, None, "fencepost-local");
+        loader = loader.endpoint_url(endpoint).credentials_provider(dummy);
+    }
+    loader.load().await
+}
+
 pub struct Aws {
     pub sfn: aws_sdk_sfn::Client,
     pub sqs: aws_sdk_sqs::Client,
@@ -105,20 +119,7 @@ pub struct Aws {
 impl Aws {
     /// Builds the clients and finds or provisions the resources.
     pub async fn connect(settings: &Settings) -> Result<Self, EngineError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()));
-        if let Some(endpoint) = &settings.endpoint {
-            // A local emulator accepts any credentials; never send real ones to it.
-            let dummy = aws_sdk_sfn::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "fencepost-local",
-            );
-            loader = loader.endpoint_url(endpoint).credentials_provider(dummy);
-        }
-        let config = loader.load().await;
+        let config = sdk_config(settings.endpoint.as_deref(), &settings.region).await;
         let sfn = aws_sdk_sfn::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let resources = match (&settings.state_machine_arn, &settings.queue_url, &settings.endpoint) {

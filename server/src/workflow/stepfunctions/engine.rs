@@ -1,7 +1,9 @@
 //! `--engine stepfunctions`: the order workflow runs as an AWS Step Functions execution of
 //! `order.asl.json`. The execution sends every wait's task token over SQS; a background consumer files
 //! each one in the store (so the HTTP layer finds tokens exactly as with the embedded engine), and the
-//! engine's token calls become `SendTaskSuccess`/`SendTaskFailure`/`SendTaskHeartbeat`.
+//! engine's token calls become `SendTaskSuccess`/`SendTaskFailure`/`SendTaskHeartbeat`. On AWS Lambda
+//! the consumer is the worker function instead (`QueueConsumer::External`): it calls `apply_message`, the
+//! same per-message step the background consumer runs.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,6 +21,7 @@ use crate::workflow::machine::Timing;
 use crate::workflow::stepfunctions::aws::{Aws, Settings};
 use crate::workflow::stepfunctions::projector::{Followup, Projector, WorkflowMessage};
 use crate::workflow::stepfunctions::timing::AslTiming;
+use crate::workflow::stepfunctions::QueueConsumer;
 use crate::workflow::{EngineError, TaskInfo, TaskKind, WorkflowEngine};
 
 /// Long-poll wait of one ReceiveMessage (seconds): short, so a stopped server stops polling soon.
@@ -26,6 +29,9 @@ const POLL_WAIT_S: i32 = 1;
 /// How long `open_task` waits for a token the execution is about to send (the next wait after a
 /// successful pickup or offer), so a driver's next call does not race the queue.
 const TOKEN_WAIT: Duration = Duration::from_secs(5);
+/// With an external consumer the token arrives through the shared database, written by another process,
+/// so no in-process signal announces it: `open_task` re-reads the database this often.
+const TOKEN_RECHECK: Duration = Duration::from_millis(100);
 
 struct Inner {
     db: Arc<Db>,
@@ -40,6 +46,7 @@ struct Inner {
     /// Waits the execution will send next, by order (set when a task succeeds, cleared on arrival).
     expected: Mutex<HashMap<String, TaskKind>>,
     arrived: Notify,
+    consumer: QueueConsumer,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -49,18 +56,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 pub struct StepFunctionsEngine {
     inner: Arc<Inner>,
-    consumer: tokio::task::AbortHandle,
+    /// The background queue consumer, when this process runs one.
+    consumer: Option<tokio::task::AbortHandle>,
 }
 
 impl StepFunctionsEngine {
-    /// Creates the engine and starts its queue consumer (must be called inside a tokio runtime). AWS is
-    /// contacted lazily: the clients and resources are set up on first use.
+    /// Creates the engine and, with `QueueConsumer::InProcess`, starts its queue consumer (must be called
+    /// inside a tokio runtime). AWS is contacted lazily: the clients and resources are set up on first use.
     pub fn start(
         db: Arc<Db>,
         clock: Arc<Clock>,
         feed: Arc<Feed>,
         timing: Timing,
         settings: Settings,
+        consumer: QueueConsumer,
     ) -> Result<Self, Error> {
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("the Step Functions engine needs a tokio runtime".into()))?;
@@ -77,15 +86,31 @@ impl StepFunctionsEngine {
             claims: Mutex::new(HashSet::new()),
             expected: Mutex::new(HashMap::new()),
             arrived: Notify::new(),
+            consumer,
         });
-        let consumer = handle.spawn(consume(inner.clone())).abort_handle();
+        let consumer = (consumer == QueueConsumer::InProcess)
+            .then(|| handle.spawn(consume(inner.clone())).abort_handle());
         Ok(Self { inner, consumer })
     }
+
+    /// Applies one task-queue message body: files its token or notification in the store and answers the
+    /// waits the middleware decides itself. The background consumer and the worker Lambda both call this.
+    /// `Err` means the message must be redelivered (or, if `is_unreadable`, that it never can apply).
+    pub async fn apply_message(&self, body: &str) -> Result<(), EngineError> {
+        self.inner.handle(body).await
+    }
+}
+
+/// A message body that is not a workflow message at all: applying it again cannot succeed.
+pub fn is_unreadable(e: &EngineError) -> bool {
+    matches!(e, EngineError::Storage(Error::Json(_)))
 }
 
 impl Drop for StepFunctionsEngine {
     fn drop(&mut self) {
-        self.consumer.abort();
+        if let Some(consumer) = &self.consumer {
+            consumer.abort();
+        }
     }
 }
 
@@ -139,8 +164,9 @@ impl Inner {
         })
     }
 
-    /// Applies one queue message and answers the execution when the message asks for it.
-    async fn handle(&self, aws: &Aws, body: &str) -> Result<(), EngineError> {
+    /// Applies one queue message and answers the execution when the message asks for it. AWS is only
+    /// contacted when there is an answer to send.
+    async fn handle(&self, body: &str) -> Result<(), EngineError> {
         let msg: WorkflowMessage = serde_json::from_str(body).map_err(Error::from)?;
         let followup = self.project(|p| p.on_message(&msg))?;
         if let Some(k) = TaskKind::parse(&msg.kind) {
@@ -153,13 +179,21 @@ impl Inner {
         let sent = match followup {
             Followup::Nothing => Ok(()),
             Followup::Succeed { token, output } => {
-                aws.send_task_success(&token, &output.to_string()).await
+                self.aws()
+                    .await?
+                    .send_task_success(&token, &output.to_string())
+                    .await
             }
             Followup::Fail {
                 token,
                 error,
                 cause,
-            } => aws.send_task_failure(&token, error, &cause).await,
+            } => {
+                self.aws()
+                    .await?
+                    .send_task_failure(&token, error, &cause)
+                    .await
+            }
         };
         match sent {
             // A redelivered message answers a wait that was already answered.
@@ -204,9 +238,11 @@ async fn consume(inner: Arc<Inner>) {
         };
         let mut done = Vec::with_capacity(batch.len());
         for (receipt, body) in batch {
-            match inner.handle(aws, &body).await {
+            match inner.handle(&body).await {
                 Ok(()) => done.push(receipt),
-                Err(EngineError::Storage(Error::Json(e))) => {
+                // This queue has no dead-letter queue when the server provisions it: keeping an unreadable
+                // message would only redeliver it forever.
+                Err(e) if is_unreadable(&e) => {
                     tracing::error!(error = %e, "unreadable workflow message dropped");
                     done.push(receipt);
                 }
@@ -392,12 +428,28 @@ impl WorkflowEngine for StepFunctionsEngine {
             let task = inner
                 .db
                 .write(|repo| Ok::<_, EngineError>(repo.open_task(order_id, kind.as_str())?))?;
-            let waiting = lock(&inner.expected).get(order_id) == Some(&kind);
+            let waiting = {
+                let mut expected = lock(&inner.expected);
+                let waiting = expected.get(order_id) == Some(&kind);
+                // An external consumer cannot clear the expectation: whoever sees the token does.
+                if waiting && task.is_some() {
+                    expected.remove(order_id);
+                }
+                waiting
+            };
             if task.is_some() || !waiting {
                 return task.as_ref().map(info).transpose();
             }
             // The execution has moved on and its next token is on the queue: wait for the consumer.
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+            let until = match inner.consumer {
+                QueueConsumer::InProcess => deadline,
+                QueueConsumer::External => {
+                    deadline.min(tokio::time::Instant::now() + TOKEN_RECHECK)
+                }
+            };
+            let signalled = tokio::time::timeout_at(until, arrived).await.is_ok();
+            if !signalled && tokio::time::Instant::now() >= deadline {
+                lock(&inner.expected).remove(order_id);
                 return Ok(None);
             }
         }

@@ -40,7 +40,34 @@ pub fn name_prefix(db_path: &Path) -> String {
     format!("fencepost-{}", hash.get(..12).unwrap_or("default"))
 }
 
-/// Builds the engine for `--engine stepfunctions` (starts its queue consumer; needs a tokio runtime).
+/// Who consumes the task queue: this process (`fencepost serve`: a background task long-polls SQS), or
+/// someone else (on AWS Lambda the SQS event source invokes the worker function with each batch, and the
+/// API function must not poll).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueConsumer {
+    InProcess,
+    External,
+}
+
+/// Where the engine's AWS resources are, from the environment: the region, and the deployed state machine
+/// and queue (`FENCEPOST_STATE_MACHINE_ARN`, `FENCEPOST_TASK_QUEUE_URL`) or, with an emulator endpoint,
+/// the prefix of the ones to provision.
+#[cfg(feature = "stepfunctions")]
+pub fn settings_from_env(db_path: &Path, endpoint: Option<String>) -> aws::Settings {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    aws::Settings {
+        endpoint,
+        region: env("AWS_REGION")
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        state_machine_arn: env("FENCEPOST_STATE_MACHINE_ARN"),
+        queue_url: env("FENCEPOST_TASK_QUEUE_URL"),
+        name_prefix: name_prefix(db_path),
+    }
+}
+
+/// Builds the engine for `--engine stepfunctions` (with `QueueConsumer::InProcess` it starts its queue
+/// consumer; needs a tokio runtime).
 #[cfg(feature = "stepfunctions")]
 pub fn build(
     db: Arc<Db>,
@@ -49,19 +76,15 @@ pub fn build(
     timing: Timing,
     db_path: &Path,
     endpoint: Option<String>,
+    consumer: QueueConsumer,
 ) -> Result<Arc<dyn WorkflowEngine>, Error> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let settings = aws::Settings {
-        endpoint,
-        region: env("AWS_REGION")
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into()),
-        state_machine_arn: env("FENCEPOST_STATE_MACHINE_ARN"),
-        queue_url: env("FENCEPOST_TASK_QUEUE_URL"),
-        name_prefix: name_prefix(db_path),
-    };
     Ok(Arc::new(engine::StepFunctionsEngine::start(
-        db, clock, feed, timing, settings,
+        db,
+        clock,
+        feed,
+        timing,
+        settings_from_env(db_path, endpoint),
+        consumer,
     )?))
 }
 
@@ -74,6 +97,7 @@ pub fn build(
     _timing: Timing,
     _db_path: &Path,
     _endpoint: Option<String>,
+    _consumer: QueueConsumer,
 ) -> Result<Arc<dyn WorkflowEngine>, Error> {
     Err(Error::Config(
         "this build has no Step Functions engine: rebuild with `--features stepfunctions` \

@@ -1,0 +1,83 @@
+//! The functions' configuration, from the environment the deploy template sets. Everything is checked at
+//! init so a misconfigured function fails there, with a message naming the variable, not on a request.
+
+use std::path::PathBuf;
+
+use fencepost_server::{EngineChoice, ServeConfig, Timing};
+
+/// A configuration or start-up problem, reported as the function's init error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("FENCEPOST_MODE must be `api` or `worker`, not {0:?}")]
+    Mode(String),
+    #[error("reading the admin token from Secrets Manager failed: {0}")]
+    Secret(String),
+    #[error(transparent)]
+    Server(#[from] fencepost_server::error::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Api,
+    Worker,
+}
+
+/// What both modes read: where the store is and which AWS endpoint to talk to.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// `FENCEPOST_DB`: the SQLite file both functions share.
+    pub db_path: PathBuf,
+    /// `FENCEPOST_AWS_ENDPOINT`: a local emulator (moto); unset on AWS.
+    pub aws_endpoint: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, Error> {
+        let mode = match var("FENCEPOST_MODE").as_deref() {
+            Some("api") => Mode::Api,
+            Some("worker") => Mode::Worker,
+            Some(other) => return Err(Error::Mode(other.to_string())),
+            None => return Err(Error::Missing("FENCEPOST_MODE")),
+        };
+        Ok(Self {
+            mode,
+            db_path: var("FENCEPOST_DB")
+                .map(PathBuf::from)
+                .ok_or(Error::Missing("FENCEPOST_DB"))?,
+            aws_endpoint: var("FENCEPOST_AWS_ENDPOINT"),
+        })
+    }
+
+    /// The `fencepost serve --engine stepfunctions` configuration this function runs (nothing listens:
+    /// requests arrive as invocations). The engine reads the state machine, queue and timings from
+    /// `FENCEPOST_STATE_MACHINE_ARN`, `FENCEPOST_TASK_QUEUE_URL` and `FENCEPOST_SFN_TIMING`.
+    pub fn serve_config(&self, admin_token: String) -> ServeConfig {
+        ServeConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            db_path: self.db_path.clone(),
+            engine: EngineChoice::StepFunctions,
+            aws_endpoint: self.aws_endpoint.clone(),
+            seed_stores: var("FENCEPOST_SEED_STORES").map(PathBuf::from),
+            admin_token,
+            test_clock: false,
+            timing: Timing::default(),
+        }
+    }
+
+    /// The region the SDK clients use (the Lambda environment sets `AWS_REGION`).
+    pub fn region() -> String {
+        var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".into())
+    }
+}

@@ -1,0 +1,320 @@
+//! The two Lambda handlers in-process, with no AWS: API Gateway v2 events through the router, and SQS
+//! events through the worker into the SQLite store both functions share. (The real binary against a fake
+//! Runtime API and moto is lambda_moto.rs.)
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Response;
+use common::*;
+use fencepost_lambda::api;
+use fencepost_lambda::config::{Config, Mode};
+use fencepost_lambda::worker;
+use fencepost_server::db::{Db, Repository};
+use fencepost_server::model::{Coordinates, DeliveryAddress, OrderRecord, OrderStatus};
+use fencepost_server::workflow::stepfunctions::QueueConsumer;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+
+struct Api {
+    router: axum::Router,
+    requests: std::cell::Cell<u32>,
+}
+
+impl Api {
+    fn new(db_path: &std::path::Path) -> Self {
+        let config = Config {
+            mode: Mode::Api,
+            db_path: db_path.to_path_buf(),
+            aws_endpoint: None,
+        };
+        let (_, router) = fencepost_server::server::build_with(
+            &config.serve_config(ADMIN_TOKEN.into()),
+            QueueConsumer::External,
+        )
+        .expect("the api application");
+        Self {
+            router,
+            requests: std::cell::Cell::new(0),
+        }
+    }
+
+    /// One API Gateway request: event JSON → lambda_http's request → handler → (status, headers, body).
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Response<()>, String) {
+        self.requests.set(self.requests.get() + 1);
+        let event = api_event(
+            method,
+            path,
+            token,
+            body.as_ref(),
+            &format!("req-{}", self.requests.get()),
+        );
+        let request = lambda_http::request::from_str(&event.to_string())
+            .expect("a valid API Gateway v2 event");
+        let resp: Response<Body> = api::handle(self.router.clone(), request)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.expect("response body").to_bytes();
+        let status = parts.status.as_u16();
+        (
+            status,
+            Response::from_parts(parts, ()),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let (status, _, text) = self.call(method, path, token, body).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+fn worker_engine(
+    db_path: &std::path::Path,
+) -> std::sync::Arc<fencepost_server::workflow::stepfunctions::engine::StepFunctionsEngine> {
+    worker::engine(&Config {
+        mode: Mode::Worker,
+        db_path: db_path.to_path_buf(),
+        aws_endpoint: None,
+    })
+    .expect("the worker engine")
+}
+
+fn event(value: Value) -> aws_lambda_events::event::sqs::SqsEvent {
+    serde_json::from_value(value).expect("an SQS event")
+}
+
+fn failed_ids(resp: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    resp.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn api_events_reach_the_router_and_errors_keep_their_shape() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::new(&dir.path().join("fencepost.db"));
+
+    let (status, health) = api.json("GET", "/healthz", None, None).await;
+    assert_eq!(status, 200, "{health}");
+
+    let (status, created) = api
+        .json(
+            "POST",
+            "/admin/stores",
+            Some(ADMIN_TOKEN),
+            Some(store_body("lambda-s1")),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["store"]["storeId"], "lambda-s1");
+
+    // Bad input through the Lambda path is the same typed error as over TCP.
+    let (status, refused) = api
+        .json(
+            "POST",
+            "/admin/customers",
+            Some("not-the-admin-token-at-all"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 401, "{refused}");
+    assert!(
+        refused["code"].is_string() && refused["message"].as_str().is_some_and(|m| m.len() > 10),
+        "{refused}"
+    );
+    let (status, missing) = api.json("GET", "/no/such/route", None, None).await;
+    assert_eq!(status, 404, "{missing}");
+
+    // The query string survives the event conversion: a customer reads an order they do not own → 404,
+    // an unknown party value → 400.
+    let (status, customer) = api
+        .json(
+            "POST",
+            "/admin/customers",
+            Some(ADMIN_TOKEN),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 201, "{customer}");
+    let token = customer["token"].as_str().expect("customer token");
+    let (status, bad_party) = api
+        .json("GET", "/order/nope?party=nobody", Some(token), None)
+        .await;
+    assert!(status == 400 || status == 404, "{status} {bad_party}");
+
+    // With no Step Functions reachable, placing an order is the documented 503, never a hang or a 500.
+    let (status, placed) = api
+        .json("POST", "/order", Some(token), Some(order_body("lambda-s1")))
+        .await;
+    assert_eq!(status, 503, "{placed}");
+    assert_eq!(placed["code"], "engine_unavailable", "{placed}");
+}
+
+/// Seeds an order placed earlier (its execution started) straight into the store.
+fn seed_order(db: &Db, store_id: &str, order_id: &str) {
+    let now = chrono::Utc::now();
+    let order = OrderRecord {
+        order_id: order_id.into(),
+        store_id: store_id.into(),
+        customer_id: "c1".into(),
+        status: OrderStatus::Initiated,
+        payment_id: "p".into(),
+        pies: vec![],
+        delivery_address: DeliveryAddress {
+            coordinates: Coordinates {
+                latitude: HOME_LAT,
+                longitude: HOME_LON,
+            },
+            street_address: "a".into(),
+            city: "b".into(),
+            postal_code: "c".into(),
+            province: "d".into(),
+        },
+        delivery_steps: vec![],
+        driver_id: None,
+        created_at: now,
+        dispatch_estimated_at: now,
+        delivery_estimated_at: now,
+        delivered_at: None,
+        cancel_reason: None,
+        declined_reason: None,
+        driver_eta: None,
+    };
+    db.write(|repo| repo.insert_order(&order))
+        .expect("seeded order");
+}
+
+#[tokio::test]
+async fn the_worker_files_tokens_the_api_then_serves_and_holds_back_a_failed_group() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("fencepost.db");
+    let api = Api::new(&db_path);
+    let (status, store) = api
+        .json(
+            "POST",
+            "/admin/stores",
+            Some(ADMIN_TOKEN),
+            Some(store_body("lambda-s2")),
+        )
+        .await;
+    assert_eq!(status, 201, "{store}");
+    let store_token = store["token"].as_str().expect("store token").to_string();
+    {
+        let db = Db::open(&db_path).expect("the shared store");
+        seed_order(&db, "lambda-s2", "order-a");
+        seed_order(&db, "lambda-s2", "order-b");
+    }
+
+    let engine = worker_engine(&db_path);
+    let decision = |order: &str, token: &str| {
+        json!({"kind": "decision", "orderId": order, "taskToken": token, "timeoutS": 300.0})
+            .to_string()
+    };
+    let batch = event(sqs_event(vec![
+        sqs_record("m1", "order-a", &decision("order-a", "token-a")),
+        sqs_record("m2", "order-b", "{not a workflow message"),
+        // Same group as the malformed one: must not be applied before it (FIFO), so it is held back.
+        sqs_record("m3", "order-b", &decision("order-b", "token-b")),
+        // Unknown order: the store refuses it; a redelivery may succeed once the order exists.
+        sqs_record("m4", "order-zzz", &decision("order-zzz", "token-z")),
+        // A redelivery of m1: applying twice is harmless.
+        sqs_record("m5", "order-a", &decision("order-a", "token-a")),
+    ]));
+    let resp = worker::handle_batch(&engine, batch).await;
+    assert_eq!(failed_ids(&resp), vec!["m2", "m3", "m4"]);
+
+    let db = Db::open(&db_path).expect("the shared store");
+    let filed = db.write(|repo| repo.task("token-a")).expect("task lookup");
+    assert_eq!(
+        filed.map(|t| (t.order_id, t.kind, t.state)),
+        Some(("order-a".into(), "decision".into(), "open".into()))
+    );
+    assert!(
+        db.write(|repo| repo.task("token-b"))
+            .expect("task lookup")
+            .is_none(),
+        "a held-back message was applied"
+    );
+
+    // The API process sees what the worker wrote: the store's feed (bounded for API Gateway) carries the
+    // token, and answers promptly instead of streaming until the function's timeout.
+    let started = Instant::now();
+    let (status, resp, text) = api
+        .call("GET", "/store/events", Some(&store_token), None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the feed answer took {:?}",
+        started.elapsed()
+    );
+    let events = sse_events(&text);
+    let placed: Vec<_> = events
+        .iter()
+        .filter(|(name, _)| name == "order_placed")
+        .collect();
+    assert_eq!(placed.len(), 1, "{text}");
+    assert_eq!(placed[0].1["orderId"], "order-a");
+    assert_eq!(placed[0].1["taskToken"], "token-a");
+
+    // The next batch redelivers the group from its failure on; m3 now applies.
+    let retry = event(sqs_event(vec![sqs_record(
+        "m3",
+        "order-b",
+        &decision("order-b", "token-b"),
+    )]));
+    assert!(worker::handle_batch(&engine, retry)
+        .await
+        .batch_item_failures
+        .is_empty());
+    assert!(db
+        .write(|repo| repo.task("token-b"))
+        .expect("task lookup")
+        .is_some());
+}
+
+#[tokio::test]
+async fn an_empty_feed_answers_after_the_first_event_wait_not_the_function_timeout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::new(&dir.path().join("fencepost.db"));
+    let (_, store) = api
+        .json(
+            "POST",
+            "/admin/stores",
+            Some(ADMIN_TOKEN),
+            Some(store_body("lambda-s3")),
+        )
+        .await;
+    let token = store["token"].as_str().expect("store token").to_string();
+    let started = Instant::now();
+    let (status, _, text) = api.call("GET", "/store/events", Some(&token), None).await;
+    assert_eq!(status, 200);
+    assert!(sse_events(&text).is_empty(), "{text}");
+    let took = started.elapsed();
+    assert!(
+        took >= fencepost_lambda::sse::FIRST_EVENT_WAIT
+            && took < fencepost_lambda::sse::FIRST_EVENT_WAIT + Duration::from_secs(5),
+        "{took:?}"
+    );
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The AWS Lambda entry points (issue 5): the `bootstrap` binary of lambda/ (its own workspace, outside the
+# default build because it pulls in the AWS SDK and the Lambda runtime):
+#   1. rustfmt --check and clippy -D warnings on the lambda crate;
+#   2. its tests: the handlers in-process (no AWS), then the real binary twice (api + worker) against a
+#      fake Lambda Runtime API and moto (tests/lambda_moto.rs).
+# Runs after 20-stepfunctions.sh and shares its target dir, so the SDK it built is reused (the lambda
+# workspace's lockfile pins the same versions as the root one).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# shellcheck source=lib/moto.sh
+source scripts/ci/lib/moto.sh
+ensure_sfn_venv
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+MANIFEST=lambda/Cargo.toml
+
+echo "-- rustfmt --check (lambda)"
+cargo fmt --manifest-path "$MANIFEST" --check
+echo "-- clippy (lambda)"
+cargo clippy --manifest-path "$MANIFEST" --all-targets --locked -- -D warnings
+
+start_moto
+export FENCEPOST_AWS_ENDPOINT="$MOTO_ENDPOINT"
+echo "-- lambda tests (handlers; bootstrap api + worker on a fake Runtime API and moto)"
+if ! cargo test --manifest-path "$MANIFEST" --locked; then
+  echo "--- moto log (tail) ---"; tail -50 "$MOTO_LOG"
+  exit 1
+fi
