@@ -1,7 +1,8 @@
 //! The `Idempotency-Key` middleware around a handler the test controls (it waits at a gate), served
 //! over 127.0.0.1: a second request with the same key waits for the first and replays its answer; a
 //! client that disconnects mid-way does not lose the answer; a failing or panicking request does not
-//! leave its key held.
+//! leave its key held; a request past the deadline is answered 503 while its work goes on, and the
+//! retry gets the work's answer.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use axum::routing::post;
 use axum::{middleware, Router};
 use fencepost_server::clock::Clock;
 use fencepost_server::db::Db;
+use fencepost_server::http::deadline;
 use fencepost_server::http::idempotency::{self, Idempotency};
 use tokio::sync::{Notify, Semaphore};
 
@@ -47,6 +49,11 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// With `deadline`, the router also has the request deadline layer (outside, as in the server).
+    async fn start_with(deadline: Option<Duration>) -> Self {
         let db = Arc::new(Db::open_in_memory().expect("in-memory database"));
         let idem = Idempotency::new(db, Arc::new(Clock::system()));
         let gate = Arc::new(Gate {
@@ -61,6 +68,10 @@ impl Harness {
                 idem.clone(),
                 idempotency::layer,
             ));
+        let app = match deadline {
+            Some(limit) => app.layer(middleware::from_fn_with_state(limit, deadline::layer)),
+            None => app,
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a local port");
@@ -173,4 +184,19 @@ async fn a_failing_or_panicking_request_does_not_hold_its_key() {
     let (status, body, replayed) = answer(h.send("k3", "order")).await;
     assert_eq!((status, replayed), (201, false), "{body}");
     assert_eq!(h.runs(), 3);
+}
+
+#[tokio::test]
+async fn past_the_deadline_the_caller_gets_503_and_the_retry_gets_the_answer() {
+    let h = Harness::start_with(Some(Duration::from_secs(1))).await;
+    let (status, body, _) = answer(h.send("k4", "order")).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"timeout\""), "{body}");
+    // The work goes on past the deadline and keeps the key until its answer is stored.
+    assert_eq!(h.idem.in_flight_tickets(None, "k4"), 1);
+    h.open(2);
+    h.wait_tickets("k4", 0).await;
+    let retry = answer(h.send("k4", "order")).await;
+    assert_eq!(retry, (201, "{\"run\": 1}".to_string(), true));
+    assert_eq!(h.runs(), 1);
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod deadline;
 pub mod driver;
 pub mod feeds;
 pub mod handoff;
@@ -80,6 +81,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             idempotency::layer,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            deadline::REQUEST_DEADLINE,
+            deadline::layer,
+        ))
         // A bug must answer 500 with a JSON body rather than drop the connection.
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
