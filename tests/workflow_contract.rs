@@ -18,11 +18,16 @@ use support::api::{
 };
 use support::server::{ServerOptions, TestServer};
 
-/// The Step Functions timings scripts/ci/20-stepfunctions.sh sets (seconds); the embedded engine uses its
-/// defaults and a test clock.
+/// The Step Functions timings scripts/ci/20-stepfunctions.sh sets in `FENCEPOST_SFN_TIMING` (seconds); the
+/// embedded engine uses its defaults and a test clock.
 const SFN_DECISION_S: u64 = 5;
 const SFN_OFFER_S: u64 = 5;
 const SFN_HEARTBEAT_S: u64 = 5;
+const SFN_PICKUP_TIMEOUT_S: u64 = 20;
+const SFN_DELIVERY_TIMEOUT_S: u64 = 12;
+/// The embedded engine's pickup and delivery timeouts (`Timing` defaults, the same as the ASL's).
+const PICKUP_TIMEOUT_S: i64 = 3 * 3600;
+const DELIVERY_TIMEOUT_S: i64 = 3 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Engine {
@@ -127,6 +132,12 @@ impl Harness {
             "order never became {what}: last view {last}\n--- server log ---\n{}",
             self.server.log()
         );
+    }
+
+    /// `wait_order` until the order's status is `status`.
+    #[track_caller]
+    fn wait_status(&self, customer: &str, order_id: &str, status: &str) -> Value {
+        self.wait_order(customer, order_id, status, |o| o["status"] == status)
     }
 
     /// Polls the driver's open offers until one is for `order_id`; returns its offer id.
@@ -242,9 +253,7 @@ fn full_lifecycle_from_placement_to_delivery() {
         &json!({}),
     );
     assert_eq!(accepted.status, 200, "{}", accepted.text);
-    let view = h.wait_order(&w.customer, &order_id, "driver_assigned", |o| {
-        o["status"] == "driver_assigned"
-    });
+    let view = h.wait_status(&w.customer, &order_id, "driver_assigned");
     assert!(
         !view.to_string().contains(&token),
         "the customer view leaks the token"
@@ -265,19 +274,7 @@ fn full_lifecycle_from_placement_to_delivery() {
     );
     assert_eq!(arrived.status, 200, "{}", arrived.text);
 
-    let code = h
-        .api
-        .get(&format!("/order/{order_id}/pickup-code"), Some(&w.store));
-    assert_eq!(code.status, 200, "{}", code.text);
-    let picked = h.api.post(
-        "/order/pickup",
-        Some(&drv),
-        &json!({"orderId": order_id, "code": code.body["qr"], "evidence": evidence(&h.api, STORE_LAT, STORE_LON)}),
-    );
-    assert_eq!(picked.status, 200, "{}", picked.text);
-    h.wait_order(&w.customer, &order_id, "out_for_delivery", |o| {
-        o["status"] == "out_for_delivery"
-    });
+    pick_up(&h, &w, &drv, &order_id);
 
     let delivered = h.api.post(
         "/order/delivered",
@@ -285,9 +282,7 @@ fn full_lifecycle_from_placement_to_delivery() {
         &json!({"orderId": order_id, "evidence": evidence(&h.api, HOME_LAT, HOME_LON)}),
     );
     assert_eq!(delivered.status, 200, "{}", delivered.text);
-    let done = h.wait_order(&w.customer, &order_id, "delivered", |o| {
-        o["status"] == "delivered"
-    });
+    let done = h.wait_status(&w.customer, &order_id, "delivered");
     assert!(done["deliveredAt"].is_string(), "{done}");
     let (_, assigned) = h
         .api
@@ -307,9 +302,7 @@ fn a_declined_order_keeps_its_id_and_reason() {
         declined.body["message"],
         format!("Decision to decline order [{order_id}] has been received.")
     );
-    let view = h.wait_order(&w.customer, &order_id, "declined_by_store", |o| {
-        o["status"] == "declined_by_store"
-    });
+    let view = h.wait_status(&w.customer, &order_id, "declined_by_store");
     assert_eq!(view["declinedReason"], "no_capacity");
     // The workflow ended on the decline path: the order stays declined (nothing re-opens it).
     std::thread::sleep(Duration::from_millis(500));
@@ -331,9 +324,7 @@ fn a_reused_token_is_task_timed_out() {
     assert!(message.contains(&order_id), "{message}");
     // Declining with the used token is refused the same way, and the order stays accepted.
     decide(&h, &w, &order_id, &token, false).expect_error(409, "task_timed_out");
-    h.wait_order(&w.customer, &order_id, "accepted_by_store", |o| {
-        o["status"] == "accepted_by_store"
-    });
+    h.wait_status(&w.customer, &order_id, "accepted_by_store");
 }
 
 #[test]
@@ -374,9 +365,7 @@ fn a_decision_timeout_cancels_the_order_and_closes_the_token() {
     let w = world(&h, "contract-timeout");
     let (order_id, token) = place(&h, &w);
     h.lapse(300, SFN_DECISION_S);
-    let view = h.wait_order(&w.customer, &order_id, "cancelled", |o| {
-        o["status"] == "cancelled"
-    });
+    let view = h.wait_status(&w.customer, &order_id, "cancelled");
     assert_eq!(view["cancelReason"], "store_timeout");
     let late = decide(&h, &w, &order_id, &token, true);
     assert!(late.expect_error(409, "task_timed_out").contains(&order_id));
@@ -406,20 +395,7 @@ fn an_expired_offer_goes_to_the_next_nearest_driver() {
             &json!({}),
         )
         .expect_error(409, "task_timed_out");
-    assert_eq!(
-        h.api
-            .post(
-                &format!("/driver/offers/{second}/accept"),
-                Some(&far),
-                &json!({})
-            )
-            .status,
-        200
-    );
-    let view = h.wait_order(&w.customer, &order_id, "driver_assigned", |o| {
-        o["status"] == "driver_assigned"
-    });
-    assert_eq!(view["status"], "driver_assigned");
+    accept(&h, &w, &far, &order_id, &second);
     let (_, assigned) = h
         .api
         .next_event("/store/events", &w.store, 0, "driver_assigned");
@@ -431,22 +407,7 @@ fn a_lapsed_pickup_heartbeat_releases_the_driver() {
     let h = Harness::start();
     let w = world(&h, "contract-heartbeat");
     let (driver_id, drv) = driver(&h, 300.0);
-    let (order_id, token) = place(&h, &w);
-    assert_eq!(decide(&h, &w, &order_id, &token, true).status, 200);
-    let offer = h.wait_offer(&drv, &order_id);
-    assert_eq!(
-        h.api
-            .post(
-                &format!("/driver/offers/{offer}/accept"),
-                Some(&drv),
-                &json!({})
-            )
-            .status,
-        200
-    );
-    h.wait_order(&w.customer, &order_id, "driver_assigned", |o| {
-        o["status"] == "driver_assigned"
-    });
+    let order_id = assigned(&h, &w, &drv);
     // No location report names the order: the heartbeat lapses and the driver is released.
     h.lapse(120, SFN_HEARTBEAT_S);
     h.wait_order(&w.customer, &order_id, "back to accepted_by_store", |o| {
@@ -464,22 +425,7 @@ fn location_reports_are_the_pickup_heartbeat() {
     let h = Harness::start();
     let w = world(&h, "contract-alive");
     let (_, drv) = driver(&h, 300.0);
-    let (order_id, token) = place(&h, &w);
-    assert_eq!(decide(&h, &w, &order_id, &token, true).status, 200);
-    let offer = h.wait_offer(&drv, &order_id);
-    assert_eq!(
-        h.api
-            .post(
-                &format!("/driver/offers/{offer}/accept"),
-                Some(&drv),
-                &json!({})
-            )
-            .status,
-        200
-    );
-    h.wait_order(&w.customer, &order_id, "driver_assigned", |o| {
-        o["status"] == "driver_assigned"
-    });
+    let order_id = assigned(&h, &w, &drv);
     // Four heartbeat-sized gaps, each shorter than the heartbeat period, with a report naming the order in
     // between: together far longer than one period, yet the driver keeps the order.
     for _ in 0..4 {
@@ -502,4 +448,164 @@ fn location_reports_are_the_pickup_heartbeat() {
         "{}",
         view.text
     );
+}
+
+/// `drv` accepts offer `offer_id`, and the order is theirs.
+fn accept(h: &Harness, w: &World, drv: &str, order_id: &str, offer_id: &str) {
+    let accepted = h.api.post(
+        &format!("/driver/offers/{offer_id}/accept"),
+        Some(drv),
+        &json!({}),
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    h.wait_status(&w.customer, order_id, "driver_assigned");
+}
+
+/// Places an order, has the store accept it and `drv` (the nearest driver) accept the offer.
+fn assigned(h: &Harness, w: &World, drv: &str) -> String {
+    let (order_id, token) = place(h, w);
+    assert_eq!(decide(h, w, &order_id, &token, true).status, 200);
+    let offer = h.wait_offer(drv, &order_id);
+    accept(h, w, drv, &order_id, &offer);
+    order_id
+}
+
+/// The driver scans the store's code at the store: the order is out for delivery.
+fn pick_up(h: &Harness, w: &World, drv: &str, order_id: &str) {
+    let code = h
+        .api
+        .get(&format!("/order/{order_id}/pickup-code"), Some(&w.store));
+    assert_eq!(code.status, 200, "{}", code.text);
+    let picked = h.api.post(
+        "/order/pickup",
+        Some(drv),
+        &json!({"orderId": order_id, "code": code.body["qr"], "evidence": evidence(&h.api, STORE_LAT, STORE_LON)}),
+    );
+    assert_eq!(picked.status, 200, "{}", picked.text);
+    h.wait_status(&w.customer, order_id, "out_for_delivery");
+}
+
+#[test]
+fn a_pickup_that_never_happens_times_out_and_the_order_is_redispatched() {
+    let h = Harness::start();
+    let w = world(&h, "contract-pickup-timeout");
+    let (driver_id, drv) = driver(&h, 300.0);
+    let (_, backup) = driver(&h, 900.0);
+    let order_id = assigned(&h, &w, &drv);
+    // The driver keeps reporting (so the heartbeat never lapses) but never picks up: the pickup wait's own
+    // timeout ends it. Bounded: at most the timeout plus a few steps.
+    let (step_embedded, step_sfn) = (100, 2);
+    let steps = match h.engine {
+        Engine::Embedded => PICKUP_TIMEOUT_S / step_embedded + 3,
+        Engine::StepFunctions => (SFN_PICKUP_TIMEOUT_S / step_sfn + 10) as i64,
+    };
+    let mut released = false;
+    for _ in 0..steps {
+        h.pass(step_embedded, step_sfn);
+        let heartbeat = h.api.report_location(
+            &drv,
+            STORE_LAT + 0.003,
+            STORE_LON,
+            Some((&order_id, 333.0, 60.0)),
+        );
+        let r = h
+            .api
+            .report_location(&backup, STORE_LAT + 0.008, STORE_LON, None);
+        assert_eq!(r.status, 200, "{}", r.text);
+        if heartbeat.status != 200 {
+            // The order was taken from this driver: they may no longer report on it.
+            heartbeat.expect_error(403, "forbidden");
+            released = true;
+            break;
+        }
+    }
+    assert!(released, "the pickup never timed out\n{}", h.server.log());
+    let (_, unassigned) = h
+        .api
+        .next_event("/store/events", &w.store, 0, "driver_unassigned");
+    assert_eq!(unassigned["driverId"], driver_id.as_str());
+    assert_eq!(unassigned["reason"], "pickup_timeout");
+    let (_, told) = h.api.next_event("/driver/events", &drv, 0, "unassigned");
+    assert_eq!(told["reason"], "pickup_timeout");
+    // Back to dispatch: the next driver is offered the order, and can take it.
+    let offer = h.wait_offer(&backup, &order_id);
+    accept(&h, &w, &backup, &order_id, &offer);
+}
+
+#[test]
+fn an_unconfirmed_delivery_is_flagged_overdue_and_frees_the_driver() {
+    let h = Harness::start();
+    let w = world(&h, "contract-delivery-timeout");
+    let (driver_id, drv) = driver(&h, 300.0);
+    let order_id = assigned(&h, &w, &drv);
+    pick_up(&h, &w, &drv, &order_id);
+    h.lapse(DELIVERY_TIMEOUT_S, SFN_DELIVERY_TIMEOUT_S);
+    h.wait_status(&w.customer, &order_id, "delivery_overdue");
+    let (_, overdue) = h
+        .api
+        .next_event("/store/events", &w.store, 0, "delivery_overdue");
+    assert_eq!(overdue["orderId"], order_id.as_str());
+    assert_eq!(overdue["driverId"], driver_id.as_str());
+    h.api
+        .next_event("/driver/events", &drv, 0, "delivery_overdue");
+    // The wait is over: a late confirmation is refused, and the driver is free for new orders.
+    h.api
+        .post(
+            "/order/delivered",
+            Some(&drv),
+            &json!({"orderId": order_id, "evidence": evidence(&h.api, HOME_LAT, HOME_LON)}),
+        )
+        .expect_error(409, "invalid_state");
+    let assignments = h.api.get("/driver/assignments", Some(&drv));
+    assert_eq!(assignments.status, 200, "{}", assignments.text);
+    assert_eq!(
+        assignments.body["orders"],
+        json!([]),
+        "{}",
+        assignments.text
+    );
+}
+
+#[test]
+fn a_missed_offer_is_made_again_once_everyone_was_asked_but_a_declined_one_is_not() {
+    let h = Harness::start();
+    let w = world(&h, "contract-reoffer");
+    let (near_id, near) = driver(&h, 200.0);
+    let (_, far) = driver(&h, 900.0);
+    let on_shift = || {
+        for (drv, metres) in [(&near, 200.0), (&far, 900.0)] {
+            let r = h
+                .api
+                .report_location(drv, STORE_LAT + metres / 111_000.0, STORE_LON, None);
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    let (order_id, token) = place(&h, &w);
+    assert_eq!(decide(&h, &w, &order_id, &token, true).status, 200);
+    // near misses the offer; far is asked next and declines.
+    let first = h.wait_offer(&near, &order_id);
+    on_shift();
+    h.lapse(60, SFN_OFFER_S);
+    let second = h.wait_offer(&far, &order_id);
+    let declined = h.api.post(
+        &format!("/driver/offers/{second}/decline"),
+        Some(&far),
+        &json!({"reason": "too far"}),
+    );
+    assert_eq!(declined.status, 200, "{}", declined.text);
+    // Everyone has been asked: near, who only missed it, is asked again.
+    let third = h.wait_offer(&near, &order_id);
+    assert_ne!(first, third);
+    // near misses again. far has never missed and would come first if a decline were not final.
+    on_shift();
+    h.lapse(60, SFN_OFFER_S);
+    let fourth = h.wait_offer(&near, &order_id);
+    assert_ne!(third, fourth);
+    let far_offers = h.api.get("/driver/offers", Some(&far));
+    assert_eq!(far_offers.body["offers"], json!([]), "{}", far_offers.text);
+    accept(&h, &w, &near, &order_id, &fourth);
+    let (_, assigned) = h
+        .api
+        .next_event("/store/events", &w.store, 0, "driver_assigned");
+    assert_eq!(assigned["driverId"], near_id.as_str());
 }

@@ -73,6 +73,8 @@ pub enum OrderStatus {
     OutForDelivery,
     Delivered,
     Cancelled,
+    /// The delivery was not confirmed within the delivery timeout (the workflow's DeliveryNotConfirmed).
+    DeliveryOverdue,
 }
 
 impl OrderStatus {
@@ -86,6 +88,7 @@ impl OrderStatus {
             Self::OutForDelivery => "out_for_delivery",
             Self::Delivered => "delivered",
             Self::Cancelled => "cancelled",
+            Self::DeliveryOverdue => "delivery_overdue",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -98,6 +101,7 @@ impl OrderStatus {
             Self::OutForDelivery,
             Self::Delivered,
             Self::Cancelled,
+            Self::DeliveryOverdue,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)

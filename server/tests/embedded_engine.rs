@@ -1,70 +1,20 @@
 //! The embedded engine at the Rust level: an order stored but never started (a crash between the two) is
 //! started by the first timer pass, exactly once; task tokens are single-use with Step Functions' errors.
 
+mod workflow_fixture;
+
 use std::sync::Arc;
 
-use chrono::Utc;
 use fencepost_server::clock::Clock;
 use fencepost_server::db::{Db, Repository};
 use fencepost_server::feed::Feed;
-use fencepost_server::model::{
-    Coordinates, DeliveryAddress, OrderRecord, OrderStatus, Pie, Size, Store, StoreFence,
-};
+use fencepost_server::model::OrderStatus;
 use fencepost_server::workflow::embedded::EmbeddedEngine;
 use fencepost_server::workflow::{EngineError, TaskKind, WorkflowEngine};
 use fencepost_server::Timing;
 
 fn setup() -> (Arc<Db>, EmbeddedEngine) {
-    let db = Arc::new(Db::open_in_memory().expect("in-memory db"));
-    let store = Store {
-        store_id: "s1".into(),
-        name: "S".into(),
-        location: Coordinates {
-            latitude: 60.17,
-            longitude: 24.94,
-        },
-        fence: StoreFence::default(),
-        opening_hours: vec![],
-        utc_offset_minutes: 0,
-        capacity: 10,
-    };
-    let now = Utc::now();
-    let order = OrderRecord {
-        order_id: "order-1".into(),
-        store_id: "s1".into(),
-        customer_id: "c1".into(),
-        status: OrderStatus::Initiated,
-        payment_id: "p".into(),
-        pies: vec![Pie {
-            size: Size::Small,
-            cheese: Size::Small,
-            toppings: vec![],
-        }],
-        delivery_address: DeliveryAddress {
-            coordinates: Coordinates {
-                latitude: 60.18,
-                longitude: 24.94,
-            },
-            street_address: "a".into(),
-            city: "b".into(),
-            postal_code: "c".into(),
-            province: "d".into(),
-        },
-        delivery_steps: vec![],
-        driver_id: None,
-        created_at: now,
-        dispatch_estimated_at: now,
-        delivery_estimated_at: now,
-        delivered_at: None,
-        cancel_reason: None,
-        declined_reason: None,
-        driver_eta: None,
-    };
-    db.write(|repo| {
-        repo.insert_store(&store, None, 0)?;
-        repo.insert_order(&order)
-    })
-    .expect("seeding");
+    let db = Arc::new(workflow_fixture::seeded_db("order-1", 0));
     let engine = EmbeddedEngine::new(
         db.clone(),
         Arc::new(Clock::system()),

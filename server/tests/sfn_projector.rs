@@ -2,55 +2,20 @@
 //! store and no AWS (the round trip through moto is tests/workflow_contract.rs). SQS delivers at least
 //! once, so every message is also applied twice.
 
-use chrono::Utc;
-use fencepost_server::db::{Db, Repository, SqliteRepo};
+mod workflow_fixture;
+
+use fencepost_server::db::{Db, Repository, SqliteRepo, TaskRow};
 use fencepost_server::error::Error;
-use fencepost_server::model::{Coordinates, DeliveryAddress, OrderRecord, OrderStatus, Store};
+use fencepost_server::model::OrderStatus;
 use fencepost_server::workflow::stepfunctions::projector::{Followup, Projector, WorkflowMessage};
 use fencepost_server::Timing;
 use serde_json::json;
+use workflow_fixture::events;
 
-const STORE: Coordinates = Coordinates {
-    latitude: 60.1699,
-    longitude: 24.9384,
-};
 const NOW: i64 = 1_800_000_000_000;
 
 fn setup() -> Db {
-    let db = Db::open_in_memory().expect("in-memory db");
-    db.write(|repo| -> Result<(), Error> {
-        let store: Store = serde_json::from_value(json!({
-            "storeId": "s1", "name": "S", "location": {"latitude": STORE.latitude, "longitude": STORE.longitude},
-            "fence": {"radiusM": 40.0}, "openingHours": [], "utcOffsetMinutes": 0, "capacity": 10}))?;
-        repo.insert_store(&store, None, NOW)?;
-        let now = Utc::now();
-        repo.insert_order(&OrderRecord {
-            order_id: "o1".into(),
-            store_id: "s1".into(),
-            customer_id: "c1".into(),
-            status: OrderStatus::Initiated,
-            payment_id: "p".into(),
-            pies: vec![],
-            delivery_address: DeliveryAddress {
-                coordinates: Coordinates { latitude: 60.18, longitude: 24.94 },
-                street_address: "a".into(),
-                city: "b".into(),
-                postal_code: "c".into(),
-                province: "d".into(),
-            },
-            delivery_steps: vec![],
-            driver_id: None,
-            created_at: now,
-            dispatch_estimated_at: now,
-            delivery_estimated_at: now,
-            delivered_at: None,
-            cancel_reason: None,
-            declined_reason: None,
-            driver_eta: None,
-        })
-    })
-    .expect("seeded store and order");
-    db
+    workflow_fixture::seeded_db("o1", NOW)
 }
 
 fn msg(body: serde_json::Value) -> WorkflowMessage {
@@ -59,11 +24,20 @@ fn msg(body: serde_json::Value) -> WorkflowMessage {
 
 /// Applies `m` twice (as a redelivery would) and returns both follow-ups.
 fn apply_twice(db: &Db, m: &WorkflowMessage) -> (Followup, Followup) {
-    let timing = Timing::default();
+    apply_twice_at(db, m, NOW)
+}
+
+/// `apply_twice` with the message arriving at `now_ms`.
+fn apply_twice_at(db: &Db, m: &WorkflowMessage, now_ms: i64) -> (Followup, Followup) {
+    // Drivers stay on shift for the whole test, however far its clock moves.
+    let timing = Timing {
+        driver_fresh_s: 86_400,
+        ..Timing::default()
+    };
     let once = |repo: &SqliteRepo<'_>| {
         Projector {
             repo,
-            now_ms: NOW,
+            now_ms,
             timing: &timing,
         }
         .on_message(m)
@@ -86,12 +60,45 @@ fn with<T>(db: &Db, f: impl FnOnce(&Projector<'_>) -> Result<T, Error>) -> T {
     .expect("projector call")
 }
 
-fn events(db: &Db, audience: &str, party: &str) -> Vec<String> {
-    db.write(|repo| repo.events_after(audience, party, 0, 100))
-        .expect("events")
-        .into_iter()
-        .map(|e| e.kind)
-        .collect()
+fn task(db: &Db, token: &str) -> TaskRow {
+    db.write(|repo| repo.task(token))
+        .expect("read")
+        .expect("task filed")
+}
+
+/// The data of the last event of `kind` that `party` of `audience` received.
+fn event_data(db: &Db, audience: &str, party: &str, kind: &str) -> serde_json::Value {
+    let events = db
+        .write(|repo| repo.events_after(audience, party, 0, 100))
+        .expect("events");
+    let last = events.into_iter().rev().find(|e| e.kind == kind);
+    let data = last.map(|e| e.data_json).unwrap_or_default();
+    serde_json::from_str(&data).unwrap_or_default()
+}
+
+/// Takes the order to `driver_assigned` with driver d1 (offer tok-b) and files its pickup wait (tok-c).
+fn assigned_with_pickup(db: &Db, timeout_s: f64, heartbeat_s: f64) {
+    add_driver(db, "d1", 100.0);
+    let offer = msg(
+        json!({"kind": "offer", "orderId": "o1", "taskToken": "tok-b", "timeoutS": 60.0, "dispatchDeadlineMs": (NOW + 600_000) as f64}),
+    );
+    apply_twice(db, &offer);
+    let b = task(db, "tok-b");
+    with(db, |p| p.on_success(&b));
+    assert_eq!(status(db), OrderStatus::DriverAssigned);
+    let pickup = msg(
+        json!({"kind": "pickup", "orderId": "o1", "taskToken": "tok-c", "driverId": "d1", "timeoutS": timeout_s, "heartbeatS": heartbeat_s}),
+    );
+    apply_twice(db, &pickup);
+}
+
+/// The driver offer task `token` went to.
+fn offered_to(db: &Db, token: &str) -> String {
+    db.write(|repo| repo.task(token))
+        .expect("read")
+        .expect("offer filed")
+        .driver_id
+        .unwrap_or_default()
 }
 
 fn status(db: &Db) -> OrderStatus {
@@ -102,15 +109,7 @@ fn status(db: &Db) -> OrderStatus {
 }
 
 fn add_driver(db: &Db, id: &str, metres_north: f64) {
-    db.write(|repo| -> Result<(), Error> {
-        repo.insert_driver(id, None, &format!("hash-{id}"), NOW)?;
-        let at = Coordinates {
-            latitude: STORE.latitude + metres_north / 111_000.0,
-            longitude: STORE.longitude,
-        };
-        repo.record_driver_location(id, at, NOW, true)
-    })
-    .expect("driver");
+    workflow_fixture::add_driver(db, id, metres_north, NOW);
 }
 
 #[test]
@@ -135,14 +134,17 @@ fn a_decision_message_files_the_token_once_and_tells_the_store() {
 }
 
 #[test]
-fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_nobody_is_left() {
+fn offers_go_to_the_nearest_untried_driver_then_to_those_who_only_missed_and_never_to_a_decliner() {
     let db = setup();
-    let deadline = (NOW + 600_000) as f64;
+    let deadline = (NOW + 3_600_000) as f64;
     let offer = |token: &str| {
         msg(
             json!({"kind": "offer", "orderId": "o1", "taskToken": token, "timeoutS": 60.0, "dispatchDeadlineMs": deadline}),
         )
     };
+    // Offer n arrives as offer n-1 expires (60 s each).
+    let expired_then_offer =
+        |n: i64, token: &str| apply_twice_at(&db, &offer(token), NOW + n * 60_000);
     // Nobody on shift: the workflow is told to wait and retry.
     let (first, _) = apply_twice(&db, &offer("tok-b0"));
     assert!(
@@ -163,7 +165,7 @@ fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_no
 
     add_driver(&db, "far", 900.0);
     add_driver(&db, "near", 100.0);
-    assert_eq!(apply_twice(&db, &offer("tok-b1")).0, Followup::Nothing);
+    assert_eq!(expired_then_offer(1, "tok-b1").0, Followup::Nothing);
     let b1 = db
         .write(|repo| repo.task("tok-b1"))
         .expect("read")
@@ -171,7 +173,7 @@ fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_no
     assert_eq!(b1.driver_id.as_deref(), Some("near"));
     assert!(b1.offer_id.is_some());
     // The first offer expired: the next one closes it, withdraws it from that driver, and goes to the next.
-    apply_twice(&db, &offer("tok-b2"));
+    expired_then_offer(2, "tok-b2");
     let b1 = db
         .write(|repo| repo.task("tok-b1"))
         .expect("read")
@@ -186,8 +188,29 @@ fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_no
         .expect("read")
         .expect("task");
     assert_eq!(b2.driver_id.as_deref(), Some("far"));
-    // Everyone tried: back to waiting for drivers.
-    let (third, _) = apply_twice(&db, &offer("tok-b3"));
+    // Everyone asked and both missed once: the nearer is asked again (missing an offer is not refusing).
+    assert_eq!(expired_then_offer(3, "tok-b3").0, Followup::Nothing);
+    assert_eq!(offered_to(&db, "tok-b3"), "near");
+    // Now near has missed twice and far once: far is asked first.
+    expired_then_offer(4, "tok-b4");
+    assert_eq!(offered_to(&db, "tok-b4"), "far");
+    // far declines: final for this order, so only near is asked from now on.
+    let b4 = db
+        .write(|repo| repo.task("tok-b4"))
+        .expect("read")
+        .expect("task");
+    with(&db, |p| p.on_failure(&b4, "too far"));
+    expired_then_offer(5, "tok-b5");
+    assert_eq!(offered_to(&db, "tok-b5"), "near");
+    expired_then_offer(6, "tok-b6");
+    assert_eq!(offered_to(&db, "tok-b6"), "near");
+    // near declines too: nobody is left to ask, the workflow waits and retries.
+    let b6 = db
+        .write(|repo| repo.task("tok-b6"))
+        .expect("read")
+        .expect("task");
+    with(&db, |p| p.on_failure(&b6, ""));
+    let (third, _) = expired_then_offer(7, "tok-b7");
     assert!(
         matches!(
             third,
@@ -198,9 +221,14 @@ fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_no
         ),
         "{third:?}"
     );
+    assert_eq!(
+        events(&db, "driver", "far"),
+        vec!["offer", "offer_withdrawn", "offer"],
+        "far was asked twice and never again after declining"
+    );
     // Past the dispatch window the workflow is told to cancel.
     let late = msg(
-        json!({"kind": "offer", "orderId": "o1", "taskToken": "tok-b4", "timeoutS": 60.0, "dispatchDeadlineMs": NOW as f64}),
+        json!({"kind": "offer", "orderId": "o1", "taskToken": "tok-b8", "timeoutS": 60.0, "dispatchDeadlineMs": NOW as f64}),
     );
     let (closed, _) = apply_twice(&db, &late);
     assert!(
@@ -218,25 +246,8 @@ fn offers_go_to_the_nearest_untried_driver_and_fail_back_to_the_workflow_when_no
 #[test]
 fn a_pickup_lapse_releases_the_driver_and_restarts_the_dispatch_clock() {
     let db = setup();
-    add_driver(&db, "d1", 100.0);
-    let offer = msg(
-        json!({"kind": "offer", "orderId": "o1", "taskToken": "tok-b", "timeoutS": 60.0, "dispatchDeadlineMs": (NOW + 600_000) as f64}),
-    );
-    apply_twice(&db, &offer);
-    let b = db
-        .write(|repo| repo.task("tok-b"))
-        .expect("read")
-        .expect("task");
-    with(&db, |p| p.on_success(&b));
-    assert_eq!(status(&db), OrderStatus::DriverAssigned);
-    let pickup = msg(
-        json!({"kind": "pickup", "orderId": "o1", "taskToken": "tok-c", "driverId": "d1", "timeoutS": 600.0, "heartbeatS": 120.0}),
-    );
-    apply_twice(&db, &pickup);
-    let c = db
-        .write(|repo| repo.task("tok-c"))
-        .expect("read")
-        .expect("pickup task");
+    assigned_with_pickup(&db, 600.0, 120.0);
+    let c = task(&db, "tok-c");
     assert_eq!(
         (c.heartbeat_seconds, c.heartbeat_due_at_ms),
         (Some(120), Some(NOW + 120_000))
@@ -271,6 +282,97 @@ fn a_pickup_lapse_releases_the_driver_and_restarts_the_dispatch_clock() {
         1,
         "{store_events:?}"
     );
+    assert_eq!(
+        event_data(&db, "store", "s1", "driver_unassigned")["reason"],
+        "heartbeat_timeout",
+        "the heartbeat was due first"
+    );
+}
+
+#[test]
+fn a_pickup_wait_that_outlives_its_timeout_is_a_pickup_timeout() {
+    let db = setup();
+    assigned_with_pickup(&db, 60.0, 120.0);
+    let release = msg(
+        json!({"kind": "release_driver", "orderId": "o1", "taskToken": "tok-r", "driverId": "d1"}),
+    );
+    apply_twice_at(&db, &release, NOW + 60_000);
+    assert_eq!(status(&db), OrderStatus::AcceptedByStore);
+    assert_eq!(
+        event_data(&db, "store", "s1", "driver_unassigned")["reason"],
+        "pickup_timeout"
+    );
+    assert_eq!(
+        event_data(&db, "driver", "d1", "unassigned")["reason"],
+        "pickup_timeout"
+    );
+}
+
+#[test]
+fn an_overdue_delivery_ends_the_order_and_frees_the_driver() {
+    let db = setup();
+    assigned_with_pickup(&db, 600.0, 120.0);
+    let c = task(&db, "tok-c");
+    with(&db, |p| p.on_success(&c));
+    assert_eq!(status(&db), OrderStatus::OutForDelivery);
+    apply_twice(
+        &db,
+        &msg(
+            json!({"kind": "delivery", "orderId": "o1", "taskToken": "tok-d", "driverId": "d1", "timeoutS": 600.0}),
+        ),
+    );
+    assert_eq!(task(&db, "tok-d").timeout_at_ms, Some(NOW + 600_000));
+    apply_twice(
+        &db,
+        &msg(json!({"kind": "delivery_overdue", "orderId": "o1"})),
+    );
+    assert_eq!(status(&db), OrderStatus::DeliveryOverdue);
+    assert_eq!(task(&db, "tok-d").state, "cancelled");
+    let overdue = event_data(&db, "store", "s1", "delivery_overdue");
+    assert_eq!(overdue, json!({"orderId": "o1", "driverId": "d1"}));
+    assert_eq!(
+        events(&db, "driver", "d1")
+            .iter()
+            .filter(|k| *k == "delivery_overdue")
+            .count(),
+        1,
+        "told once despite the redelivery"
+    );
+    let available = db
+        .write(|repo| repo.available_drivers(NOW - 1000))
+        .expect("drivers");
+    assert!(
+        available.iter().any(|(id, _)| id == "d1"),
+        "the driver is free for new offers"
+    );
+}
+
+#[test]
+fn a_decline_overtaken_by_the_next_offer_stays_a_decline() {
+    let db = setup();
+    add_driver(&db, "near", 100.0);
+    add_driver(&db, "far", 900.0);
+    let offer = |token: &str| {
+        msg(
+            json!({"kind": "offer", "orderId": "o1", "taskToken": token, "timeoutS": 60.0, "dispatchDeadlineMs": (NOW + 600_000) as f64}),
+        )
+    };
+    apply_twice(&db, &offer("tok-b1"));
+    assert_eq!(offered_to(&db, "tok-b1"), "near");
+    // near declines after 1 s; the execution's next offer reaches us before AWS's answer to the decline.
+    apply_twice_at(&db, &offer("tok-b2"), NOW + 1_000);
+    assert_eq!(task(&db, "tok-b1").state, "failed");
+    assert_eq!(
+        events(&db, "driver", "near"),
+        vec!["offer"],
+        "a declined offer is not withdrawn as expired"
+    );
+    let b1 = task(&db, "tok-b1");
+    with(&db, |p| p.on_failure(&b1, "busy"));
+    assert_eq!(offered_to(&db, "tok-b2"), "far");
+    // far lets it expire: far (who only missed it) is asked again, near (who declined) never.
+    apply_twice_at(&db, &offer("tok-b3"), NOW + 61_000);
+    assert_eq!(offered_to(&db, "tok-b3"), "far");
 }
 
 #[test]

@@ -142,6 +142,9 @@ pub trait Repository {
         now_ms: i64,
     ) -> Result<()>;
     fn purge_idempotency(&self, before_ms: i64) -> Result<usize>;
+
+    /// Every task of `kind` the order ever had, open or closed (dispatch reads how each offer ended).
+    fn order_tasks(&self, order_id: &str, kind: &str) -> Result<Vec<TaskRow>>;
 }
 
 pub struct SqliteRepo<'c> {
@@ -772,5 +775,11 @@ impl Repository for SqliteRepo<'_> {
         Ok(self
             .conn
             .execute("DELETE FROM idempotency WHERE created_at < ?1", [before_ms])?)
+    }
+    fn order_tasks(&self, order_id: &str, kind: &str) -> Result<Vec<TaskRow>> {
+        self.tasks_where(
+            "order_id = ?1 AND kind = ?2 ORDER BY created_at",
+            &[&order_id, &kind],
+        )
     }
 }

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::clock::{from_ms, Clock};
+use crate::clock::Clock;
 use crate::db::{Db, Repository, TaskRow};
-use crate::error::Error;
 use crate::feed::Feed;
 use crate::workflow::machine::{Machine, Timing};
 use crate::workflow::{EngineError, TaskInfo, TaskKind, WorkflowEngine};
@@ -53,13 +52,12 @@ impl EmbeddedEngine {
         Ok(out)
     }
 
-    /// Closes the open task behind `token` with `state`. The outer error rolls back (nothing happened);
-    /// the inner one is an answer to commit: a task already closed, or one past its deadline that the timer
-    /// loop has not reached yet — that one times out here and now, so its `Catch` still runs.
-    fn take_open(
+    /// The task behind `token` if it is open. The outer error rolls back (nothing happened); the inner one
+    /// is an answer to commit: a task already closed, or one past its deadline that the timer loop has not
+    /// reached yet — that one times out here and now, so its `Catch` still runs.
+    fn still_open(
         m: &Machine<'_>,
         token: &str,
-        state: &str,
     ) -> Result<Result<TaskRow, EngineError>, EngineError> {
         let task = m.repo.task(token)?.ok_or(EngineError::InvalidToken)?;
         if task.state != "open" {
@@ -72,22 +70,43 @@ impl EmbeddedEngine {
             m.on_timeout(&task)?;
             return Ok(Err(EngineError::TaskTimedOut));
         }
+        Ok(Ok(task))
+    }
+
+    /// Closes the open task behind `token` with `state` (see `still_open` for the two kinds of error).
+    fn take_open(
+        m: &Machine<'_>,
+        token: &str,
+        state: &str,
+    ) -> Result<Result<TaskRow, EngineError>, EngineError> {
+        let task = match Self::still_open(m, token)? {
+            Ok(task) => task,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         m.repo.close_task(token, state, m.now_ms)?;
         Ok(Ok(task))
     }
-}
 
-fn info(task: &TaskRow) -> Result<TaskInfo, EngineError> {
-    Ok(TaskInfo {
-        token: task.token.clone(),
-        order_id: task.order_id.clone(),
-        kind: TaskKind::parse(&task.kind)
-            .ok_or_else(|| Error::Corrupt(format!("unknown task kind {}", task.kind)))?,
-        driver_id: task.driver_id.clone(),
-        offer_id: task.offer_id.clone(),
-        open: task.state == "open",
-        timeout_at: task.timeout_at_ms.map(from_ms),
-    })
+    /// `SendTaskSuccess`/`SendTaskFailure`: closes the task with `state` and applies its outcome.
+    fn answer(
+        &self,
+        token: &str,
+        state: &str,
+        outcome: impl FnOnce(&Machine<'_>, &TaskRow) -> crate::error::Result<()>,
+    ) -> Result<TaskInfo, EngineError> {
+        if !well_formed(token) {
+            return Err(EngineError::InvalidToken);
+        }
+        let answered = self.step(|m| {
+            let task = match Self::take_open(m, token, state)? {
+                Ok(task) => task,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            outcome(m, &task)?;
+            Ok(Ok(task))
+        });
+        TaskInfo::of(&answered??)
+    }
 }
 
 /// Tokens are `fpt_` + 43 base64url characters; anything else is rejected before touching storage.
@@ -110,19 +129,7 @@ impl WorkflowEngine for EmbeddedEngine {
         token: &str,
         _output: serde_json::Value,
     ) -> Result<TaskInfo, EngineError> {
-        if !well_formed(token) {
-            return Err(EngineError::InvalidToken);
-        }
-        let outcome = self.step(|m| {
-            let task = match Self::take_open(m, token, "succeeded")? {
-                Ok(task) => task,
-                Err(answer) => return Ok(Err(answer)),
-            };
-            m.on_success(&task)?;
-            Ok(Ok(task))
-        });
-        let task = outcome??;
-        info(&task)
+        self.answer(token, "succeeded", |m, task| m.on_success(task))
     }
 
     async fn send_task_failure(
@@ -131,19 +138,7 @@ impl WorkflowEngine for EmbeddedEngine {
         error: &str,
         cause: &str,
     ) -> Result<TaskInfo, EngineError> {
-        if !well_formed(token) {
-            return Err(EngineError::InvalidToken);
-        }
-        let outcome = self.step(|m| {
-            let task = match Self::take_open(m, token, "failed")? {
-                Ok(task) => task,
-                Err(answer) => return Ok(Err(answer)),
-            };
-            m.on_failure(&task, error, cause)?;
-            Ok(Ok(task))
-        });
-        let task = outcome??;
-        info(&task)
+        self.answer(token, "failed", |m, task| m.on_failure(task, error, cause))
     }
 
     async fn send_task_heartbeat(&self, token: &str) -> Result<(), EngineError> {
@@ -151,17 +146,10 @@ impl WorkflowEngine for EmbeddedEngine {
             return Err(EngineError::InvalidToken);
         }
         let outcome = self.step(|m| {
-            let task = m.repo.task(token)?.ok_or(EngineError::InvalidToken)?;
-            if task.state != "open" {
-                return Ok(Err(EngineError::TaskTimedOut));
-            }
-            if task.heartbeat_due_at_ms.is_some_and(|t| t <= m.now_ms)
-                || task.timeout_at_ms.is_some_and(|t| t <= m.now_ms)
-            {
-                m.repo.close_task(token, "timed_out", m.now_ms)?;
-                m.on_timeout(&task)?;
-                return Ok(Err(EngineError::TaskTimedOut));
-            }
+            let task = match Self::still_open(m, token)? {
+                Ok(task) => task,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
             if let Some(seconds) = task.heartbeat_seconds {
                 m.repo.set_heartbeat_due(token, m.now_ms + seconds * 1000)?;
             }
@@ -177,7 +165,7 @@ impl WorkflowEngine for EmbeddedEngine {
         let task = self
             .db
             .write(|repo| Ok::<_, EngineError>(repo.task(token)?))?;
-        info(&task.ok_or(EngineError::InvalidToken)?)
+        TaskInfo::of(&task.ok_or(EngineError::InvalidToken)?)
     }
 
     async fn open_task(
@@ -188,14 +176,14 @@ impl WorkflowEngine for EmbeddedEngine {
         let task = self
             .db
             .write(|repo| Ok::<_, EngineError>(repo.open_task(order_id, kind.as_str())?))?;
-        task.as_ref().map(info).transpose()
+        task.as_ref().map(TaskInfo::of).transpose()
     }
 
     async fn offer_task(&self, offer_id: &str) -> Result<Option<TaskInfo>, EngineError> {
         let task = self
             .db
             .write(|repo| Ok::<_, EngineError>(repo.task_by_offer(offer_id)?))?;
-        task.as_ref().map(info).transpose()
+        task.as_ref().map(TaskInfo::of).transpose()
     }
 
     async fn run_due(&self) -> Result<usize, EngineError> {

@@ -2,13 +2,17 @@
 //! It is Step Functions' task-token API (start an execution, send task success/failure/heartbeat) plus
 //! token look-ups, so an AWS Step Functions engine can implement it beside the embedded one.
 
+pub mod dispatch;
 pub mod embedded;
 pub mod machine;
+pub mod outcome;
 pub mod stepfunctions;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::clock::from_ms;
+use crate::db::TaskRow;
 use crate::error::Error;
 
 /// The waits of the order state machine (each a `.waitForTaskToken` in Step Functions terms).
@@ -55,6 +59,22 @@ pub struct TaskInfo {
     pub offer_id: Option<String>,
     pub open: bool,
     pub timeout_at: Option<DateTime<Utc>>,
+}
+
+impl TaskInfo {
+    /// What may be told about a stored task (both engines keep their tasks in the same table).
+    pub fn of(task: &TaskRow) -> Result<Self, EngineError> {
+        Ok(Self {
+            token: task.token.clone(),
+            order_id: task.order_id.clone(),
+            kind: TaskKind::parse(&task.kind)
+                .ok_or_else(|| Error::Corrupt(format!("unknown task kind {}", task.kind)))?,
+            driver_id: task.driver_id.clone(),
+            offer_id: task.offer_id.clone(),
+            open: task.state == "open",
+            timeout_at: task.timeout_at_ms.map(from_ms),
+        })
+    }
 }
 
 /// Step Functions' error semantics for task tokens.

@@ -1,21 +1,18 @@
 //! Keeps the middleware's store (orders, task tokens, party feeds) in step with the Step Functions
 //! execution: what each queue message means for the order (`on_message`), and what a task outcome the
-//! execution accepted means (`on_success`/`on_failure`). Statuses and feed events are the embedded engine's
-//! (`machine.rs`), so both engines look the same through the HTTP API. Every function runs inside the
+//! execution accepted means (`on_success`/`on_failure`). Statuses and feed events are written by
+//! `workflow/outcome.rs`, which the embedded engine calls too, so both engines look the same through the
+//! HTTP API. Every function runs inside the
 //! caller's transaction and is safe to repeat (SQS may deliver a message twice).
 
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::clock::from_ms;
 use crate::db::{Repository, TaskRow};
 use crate::error::{Error, Result};
-use crate::feed::{DRIVER, STORE};
-use crate::geometry::haversine_m;
-use crate::ids;
-use crate::model::{DeclinedReason, OrderRecord, OrderStatus};
-use crate::pos::{self, PosVerdict};
-use crate::workflow::machine::{offer_of, Timing};
+use crate::model::{OrderRecord, OrderStatus};
+use crate::workflow::machine::Timing;
+use crate::workflow::outcome::{is_final, pickup_lapse_reason, Outcomes, HEARTBEAT_TIMEOUT};
 use crate::workflow::stepfunctions::definition::{errors, kind};
 use crate::workflow::TaskKind;
 
@@ -33,6 +30,9 @@ pub struct WorkflowMessage {
     pub driver_id: Option<String>,
     pub reason: Option<String>,
     pub cause: Option<String>,
+    /// When the execution entered the state that sent this message (`$$.State.EnteredTime`): a wait's
+    /// timeout runs from then, not from when the message reached us.
+    pub at: Option<String>,
 }
 
 /// What the engine must tell Step Functions after a message was applied.
@@ -56,50 +56,37 @@ pub struct Projector<'a> {
     pub timing: &'a Timing,
 }
 
+/// An offer the execution left more than this before the offer's deadline did not expire (it was declined).
+/// Our deadlines are the execution's (see `entered_ms`): the slack only absorbs clock differences.
+const EXPIRY_SLACK_MS: i64 = 2000;
+
 fn seconds_to_ms(s: Option<f64>) -> Option<i64> {
     s.filter(|s| s.is_finite() && *s >= 0.0)
         .map(|s| (s * 1000.0).round() as i64)
 }
 
-fn is_final(status: OrderStatus) -> bool {
-    matches!(
-        status,
-        OrderStatus::Cancelled | OrderStatus::DeclinedByStore | OrderStatus::Delivered
-    )
-}
-
 impl Projector<'_> {
-    fn event(
-        &self,
-        audience: &str,
-        party: &str,
-        kind: &str,
-        data: serde_json::Value,
-    ) -> Result<()> {
-        self.repo
-            .append_event(audience, party, kind, &data.to_string(), self.now_ms)?;
-        Ok(())
+    fn outcomes(&self) -> Outcomes<'_> {
+        self.outcomes_at(self.now_ms)
     }
 
-    fn task_row(
-        &self,
-        token: &str,
-        order_id: &str,
-        kind: TaskKind,
-        driver_id: Option<String>,
-    ) -> TaskRow {
-        TaskRow {
-            token: token.to_string(),
-            order_id: order_id.to_string(),
-            kind: kind.as_str().to_string(),
-            state: "open".to_string(),
-            driver_id,
-            offer_id: None,
-            created_at_ms: self.now_ms,
-            timeout_at_ms: None,
-            heartbeat_seconds: None,
-            heartbeat_due_at_ms: None,
+    fn outcomes_at(&self, now_ms: i64) -> Outcomes<'_> {
+        Outcomes {
+            repo: self.repo,
+            now_ms,
+            timing: self.timing,
         }
+    }
+
+    /// When the execution entered the message's state (never later than now), so the waits we file end
+    /// when the execution's do; now when the message does not say.
+    fn entered_ms(&self, msg: &WorkflowMessage) -> i64 {
+        msg.at
+            .as_deref()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.timestamp_millis())
+            .filter(|at| *at <= self.now_ms)
+            .unwrap_or(self.now_ms)
     }
 
     /// The dispatch deadline handed to the execution when dispatch (re)starts.
@@ -110,47 +97,27 @@ impl Projector<'_> {
     /// The POS check as the order is placed (the same check the embedded engine makes). A refused order is
     /// cancelled here, so the customer's answer already says so; the reason is returned for the execution.
     pub fn pos_check(&self, order_id: &str) -> Result<Option<&'static str>> {
-        let mut order = self.order(order_id)?;
-        let store = self
-            .repo
-            .store(&order.store_id)?
-            .ok_or_else(|| Error::Corrupt("order names unknown store".into()))?;
-        let others = self
-            .repo
-            .count_orders(&store.store_id, &OrderStatus::ACTIVE_AT_STORE)?
-            .saturating_sub(1);
-        let reason = match pos::check(&store, others, from_ms(self.now_ms)) {
-            PosVerdict::Open => return Ok(None),
-            PosVerdict::Closed => "store_closed",
-            PosVerdict::AtCapacity => "store_at_capacity",
-        };
-        order.status = OrderStatus::Cancelled;
-        order.cancel_reason = Some(reason.to_string());
-        self.repo.update_order(&order)?;
-        Ok(Some(reason))
+        let o = self.outcomes();
+        let mut order = o.order(order_id)?;
+        let refusal = o.pos_refusal(&order)?;
+        if let Some(reason) = refusal {
+            o.cancelled(&mut order, reason, false)?;
+        }
+        Ok(refusal)
     }
 
     /// The execution could not be started: the order must not wait forever for a workflow that never ran.
     pub fn start_failed(&self, order_id: &str) -> Result<()> {
-        let mut order = self.order(order_id)?;
-        if !is_final(order.status) {
-            order.status = OrderStatus::Cancelled;
-            order.cancel_reason = Some("workflow_unavailable".into());
-            self.repo.update_order(&order)?;
-        }
-        Ok(())
-    }
-
-    fn order(&self, order_id: &str) -> Result<OrderRecord> {
-        self.repo
-            .order(order_id)?
-            .ok_or_else(|| Error::Corrupt(format!("workflow names unknown order {order_id}")))
+        let o = self.outcomes();
+        let mut order = o.order(order_id)?;
+        o.cancelled(&mut order, "workflow_unavailable", false)
     }
 
     /// Applies one queue message. Unknown orders are an error (the message is kept and retried, then
     /// left to the queue's redrive policy); a repeated wait message is recognised by its token.
     pub fn on_message(&self, msg: &WorkflowMessage) -> Result<Followup> {
-        let mut order = self.order(&msg.order_id)?;
+        let o = self.outcomes();
+        let mut order = o.order(&msg.order_id)?;
         if let Some(token) = &msg.task_token {
             if self.repo.task(token)?.is_some() {
                 return Ok(Followup::Nothing); // delivered twice
@@ -161,22 +128,20 @@ impl Projector<'_> {
                 .clone()
                 .ok_or_else(|| Error::Corrupt(format!("{} message without a token", msg.kind)))
         };
+        let timeout_ms = seconds_to_ms(msg.timeout_s);
+        // Waits are filed as of when the execution started them.
+        let waits = self.outcomes_at(self.entered_ms(msg));
         match msg.kind.as_str() {
             kind::DECISION => {
-                let mut task =
-                    self.task_row(&token()?, &order.order_id, TaskKind::StoreDecision, None);
-                task.timeout_at_ms = seconds_to_ms(msg.timeout_s).map(|t| self.now_ms + t);
-                self.repo.insert_task(&task)?;
-                self.event(
-                    STORE,
-                    &order.store_id,
-                    "order_placed",
-                    json!({
-                        "orderId": order.order_id, "storeId": order.store_id, "taskToken": task.token,
-                        "pies": order.pies, "dispatchEstimatedAt": order.dispatch_estimated_at,
-                        "decisionDeadline": task.timeout_at_ms.map(from_ms),
-                    }),
+                let decision = waits.open_wait(
+                    token()?,
+                    &order.order_id,
+                    TaskKind::StoreDecision,
+                    None,
+                    timeout_ms,
+                    None,
                 )?;
+                o.order_placed(&order, &decision)?;
                 Ok(Followup::Nothing)
             }
             kind::OFFER => self.offer(&mut order, token()?, msg),
@@ -187,57 +152,41 @@ impl Projector<'_> {
                     order.driver_id = msg.driver_id.clone();
                     self.repo.update_order(&order)?;
                 }
-                let mut task = self.task_row(
-                    &token()?,
+                waits.open_wait(
+                    token()?,
                     &order.order_id,
                     TaskKind::Pickup,
-                    msg.driver_id.clone(),
-                );
-                task.timeout_at_ms = seconds_to_ms(msg.timeout_s).map(|t| self.now_ms + t);
-                task.heartbeat_seconds = msg.heartbeat_s.map(|s| s.round() as i64);
-                task.heartbeat_due_at_ms = seconds_to_ms(msg.heartbeat_s).map(|t| self.now_ms + t);
-                self.repo.insert_task(&task)?;
+                    msg.driver_id.as_deref(),
+                    timeout_ms,
+                    seconds_to_ms(msg.heartbeat_s),
+                )?;
                 Ok(Followup::Nothing)
             }
             kind::DELIVERY => {
-                let mut task = self.task_row(
-                    &token()?,
+                waits.open_wait(
+                    token()?,
                     &order.order_id,
                     TaskKind::Delivery,
-                    msg.driver_id.clone(),
-                );
-                task.timeout_at_ms = seconds_to_ms(msg.timeout_s).map(|t| self.now_ms + t);
-                self.repo.insert_task(&task)?;
+                    msg.driver_id.as_deref(),
+                    timeout_ms,
+                    None,
+                )?;
                 Ok(Followup::Nothing)
             }
             kind::RELEASE_DRIVER => {
-                // The pickup wait lapsed (no heartbeat): back to dispatch, that driver excluded.
-                if let Some(pickup) = self
+                // The pickup wait lapsed (heartbeat or overall timeout): back to dispatch, that driver
+                // excluded.
+                let pickup = self
                     .repo
-                    .open_task(&order.order_id, TaskKind::Pickup.as_str())?
-                {
+                    .open_task(&order.order_id, TaskKind::Pickup.as_str())?;
+                let reason = pickup
+                    .as_ref()
+                    .map_or(HEARTBEAT_TIMEOUT, pickup_lapse_reason);
+                if let Some(pickup) = &pickup {
                     self.repo
                         .close_task(&pickup.token, "timed_out", self.now_ms)?;
                 }
-                if matches!(
-                    order.status,
-                    OrderStatus::DriverAssigned | OrderStatus::DriverArrived
-                ) {
-                    let driver = order.driver_id.take();
-                    order.status = OrderStatus::AcceptedByStore;
-                    order.driver_eta = None;
-                    self.repo.update_order(&order)?;
-                    if let Some(driver) = &driver {
-                        let data = json!({"orderId": order.order_id, "driverId": driver, "reason": "heartbeat_timeout"});
-                        self.event(STORE, &order.store_id, "driver_unassigned", data)?;
-                        self.event(
-                            DRIVER,
-                            driver,
-                            "unassigned",
-                            json!({"orderId": order.order_id, "reason": "heartbeat_timeout"}),
-                        )?;
-                    }
-                }
+                o.driver_released(&mut order, reason)?;
                 Ok(Followup::Succeed {
                     token: token()?,
                     output: self.dispatch_deadline(),
@@ -250,37 +199,16 @@ impl Projector<'_> {
                 {
                     self.repo.close_task(&task.token, "failed", self.now_ms)?;
                 }
-                if order.status == OrderStatus::Initiated {
-                    order.status = OrderStatus::DeclinedByStore;
-                    order.declined_reason = msg.cause.as_deref().and_then(declined_reason);
-                    self.repo.update_order(&order)?;
-                }
+                o.declined_by_store(&mut order, msg.cause.as_deref())?;
                 Ok(Followup::Nothing)
             }
             kind::CANCELLED => {
-                let reason = msg.reason.clone().unwrap_or_else(|| "cancelled".into());
-                self.close_open_tasks(&order.order_id)?;
-                if !is_final(order.status) {
-                    order.status = OrderStatus::Cancelled;
-                    order.cancel_reason = Some(reason.clone());
-                    self.repo.update_order(&order)?;
-                    self.event(
-                        STORE,
-                        &order.store_id,
-                        "order_cancelled",
-                        json!({"orderId": order.order_id, "reason": reason}),
-                    )?;
-                }
+                let reason = msg.reason.as_deref().unwrap_or("cancelled");
+                o.cancelled(&mut order, reason, true)?;
                 Ok(Followup::Nothing)
             }
             kind::DELIVERY_OVERDUE => {
-                self.close_open_tasks(&order.order_id)?;
-                self.event(
-                    STORE,
-                    &order.store_id,
-                    "delivery_overdue",
-                    json!({"orderId": order.order_id}),
-                )?;
+                o.delivery_overdue(&mut order)?;
                 Ok(Followup::Nothing)
             }
             other => Err(Error::Corrupt(format!(
@@ -289,52 +217,33 @@ impl Projector<'_> {
         }
     }
 
-    /// Closes whatever the order still has open (a cancelled or overdue order waits on nothing).
-    fn close_open_tasks(&self, order_id: &str) -> Result<()> {
-        for k in [
-            TaskKind::StoreDecision,
-            TaskKind::Offer,
-            TaskKind::Pickup,
-            TaskKind::Delivery,
-        ] {
-            if let Some(task) = self.repo.open_task(order_id, k.as_str())? {
-                self.repo
-                    .close_task(&task.token, "cancelled", self.now_ms)?;
-                if let (Some(driver), Some(offer_id)) = (&task.driver_id, &task.offer_id) {
-                    let data =
-                        json!({"offerId": offer_id, "orderId": order_id, "reason": "cancelled"});
-                    self.event(DRIVER, driver, "offer_withdrawn", data)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// OfferToDriver: the nearest available driver not yet tried gets the offer (token B stays here).
+    /// OfferToDriver: the driver dispatch chooses gets the offer (token B stays here).
     fn offer(
         &self,
         order: &mut OrderRecord,
         token: String,
         msg: &WorkflowMessage,
     ) -> Result<Followup> {
-        // The previous offer's wait ended (declined or expired) when the execution came back here.
+        let o = self.outcomes();
+        // The previous offer's wait ended when the execution came back here. A decline is normally
+        // recorded (closed as failed) when Step Functions accepts it, so an offer still open here expired —
+        // unless it is still far from its deadline: then it is a decline whose answer from AWS has not been
+        // recorded yet, and it must stay a decline (dispatch never asks a decliner again).
         if let Some(previous) = self
             .repo
             .open_task(&order.order_id, TaskKind::Offer.as_str())?
         {
-            self.repo
-                .close_task(&previous.token, "timed_out", self.now_ms)?;
-            if let (Some(driver), Some(offer_id)) = (&previous.driver_id, &previous.offer_id) {
-                let data =
-                    json!({"offerId": offer_id, "orderId": order.order_id, "reason": "expired"});
-                self.event(DRIVER, driver, "offer_withdrawn", data)?;
+            let declined = previous
+                .timeout_at_ms
+                .is_some_and(|t| t - self.now_ms > EXPIRY_SLACK_MS);
+            let state = if declined { "failed" } else { "timed_out" };
+            self.repo.close_task(&previous.token, state, self.now_ms)?;
+            if !declined {
+                o.offer_withdrawn(&previous, "expired")?;
             }
         }
         // The decision call writes accepted_by_store too; whichever comes first sets it.
-        if order.status == OrderStatus::Initiated {
-            order.status = OrderStatus::AcceptedByStore;
-            self.repo.update_order(order)?;
-        }
+        o.accepted_by_store(order)?;
         let deadline = msg
             .dispatch_deadline_ms
             .filter(|d| d.is_finite())
@@ -346,96 +255,36 @@ impl Projector<'_> {
                 cause: "nobody accepted within the dispatch window".into(),
             });
         }
-        let store = self
-            .repo
-            .store(&order.store_id)?
-            .ok_or_else(|| Error::Corrupt("order names unknown store".into()))?;
-        let tried = self.repo.dispatch_attempts(&order.order_id)?;
-        let fresh_since = self.now_ms - self.timing.driver_fresh_s * 1000;
-        let nearest = self
-            .repo
-            .available_drivers(fresh_since)?
-            .into_iter()
-            .filter(|(id, _)| !tried.contains(id))
-            .map(|(id, at)| (haversine_m(at, store.location), id))
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        let Some((_, driver_id)) = nearest else {
-            return Ok(Followup::Fail {
+        let expires_in_ms =
+            seconds_to_ms(msg.timeout_s).unwrap_or(self.timing.offer_timeout_s * 1000);
+        let offers = self.outcomes_at(self.entered_ms(msg));
+        match offers.offer_to_next_driver(order, token.clone(), expires_in_ms)? {
+            Some(_) => Ok(Followup::Nothing),
+            None => Ok(Followup::Fail {
                 token,
                 error: errors::NO_DRIVER_AVAILABLE,
                 cause: "no available driver".into(),
-            });
-        };
-        let mut task = self.task_row(
-            &token,
-            &order.order_id,
-            TaskKind::Offer,
-            Some(driver_id.clone()),
-        );
-        let offer_id = format!("ofr_{}", ids::nanoid());
-        let expires = self.now_ms
-            + seconds_to_ms(msg.timeout_s).unwrap_or(self.timing.offer_timeout_s * 1000);
-        task.offer_id = Some(offer_id.clone());
-        task.timeout_at_ms = Some(expires);
-        self.repo.insert_task(&task)?;
-        self.repo
-            .add_dispatch_attempt(&order.order_id, &driver_id)?;
-        let offer = offer_of(order, &store, &offer_id, expires);
-        self.event(DRIVER, &driver_id, "offer", serde_json::to_value(offer)?)?;
-        Ok(Followup::Nothing)
+            }),
+        }
     }
 
     /// Step Functions accepted `SendTaskSuccess` for `task`: record what the workflow did.
     pub fn on_success(&self, task: &TaskRow) -> Result<()> {
         self.repo
             .close_task(&task.token, "succeeded", self.now_ms)?;
-        let mut order = self.order(&task.order_id)?;
+        let o = self.outcomes();
+        let mut order = o.order(&task.order_id)?;
         match TaskKind::parse(&task.kind) {
-            Some(TaskKind::StoreDecision) => {
-                if order.status == OrderStatus::Initiated {
-                    order.status = OrderStatus::AcceptedByStore;
-                    self.repo.update_order(&order)?;
-                }
-                Ok(())
-            }
+            Some(TaskKind::StoreDecision) => o.accepted_by_store(&mut order),
             Some(TaskKind::Offer) => {
                 let driver_id = task
                     .driver_id
-                    .clone()
+                    .as_deref()
                     .ok_or_else(|| Error::Corrupt("offer task without driver".into()))?;
-                if matches!(
-                    order.status,
-                    OrderStatus::Initiated | OrderStatus::AcceptedByStore
-                ) {
-                    order.status = OrderStatus::DriverAssigned;
-                }
-                order.driver_id = Some(driver_id.clone());
-                self.repo.update_order(&order)?;
-                self.event(
-                    STORE,
-                    &order.store_id,
-                    "driver_assigned",
-                    json!({"orderId": order.order_id, "driverId": driver_id}),
-                )
+                o.driver_assigned(&mut order, driver_id)
             }
-            Some(TaskKind::Pickup) => {
-                order.status = OrderStatus::OutForDelivery;
-                order.driver_eta = None;
-                self.repo.update_order(&order)?;
-                let data = json!({"orderId": order.order_id, "driverId": task.driver_id, "at": from_ms(self.now_ms)});
-                self.event(STORE, &order.store_id, "picked_up", data)
-            }
-            Some(TaskKind::Delivery) => {
-                order.status = OrderStatus::Delivered;
-                order.delivered_at = Some(from_ms(self.now_ms));
-                self.repo.update_order(&order)?;
-                self.event(
-                    STORE,
-                    &order.store_id,
-                    "delivered",
-                    json!({"orderId": order.order_id, "at": from_ms(self.now_ms)}),
-                )
-            }
+            Some(TaskKind::Pickup) => o.picked_up(&mut order, task.driver_id.as_deref()),
+            Some(TaskKind::Delivery) => o.delivered(&mut order),
             None => Err(Error::Corrupt(format!("unknown task kind {}", task.kind))),
         }
     }
@@ -445,12 +294,9 @@ impl Projector<'_> {
         self.repo.close_task(&task.token, "failed", self.now_ms)?;
         if TaskKind::parse(&task.kind) == Some(TaskKind::StoreDecision) {
             // Written here rather than from the execution's Declined message: moto drops a failure's Cause.
-            let mut order = self.order(&task.order_id)?;
-            if order.status == OrderStatus::Initiated {
-                order.status = OrderStatus::DeclinedByStore;
-                order.declined_reason = declined_reason(cause);
-                self.repo.update_order(&order)?;
-            }
+            let o = self.outcomes();
+            let mut order = o.order(&task.order_id)?;
+            o.declined_by_store(&mut order, Some(cause))?;
         }
         Ok(())
     }
@@ -460,14 +306,5 @@ impl Projector<'_> {
         self.repo
             .close_task(&task.token, "timed_out", self.now_ms)?;
         Ok(())
-    }
-}
-
-fn declined_reason(cause: &str) -> Option<DeclinedReason> {
-    match cause {
-        "no_capacity" => Some(DeclinedReason::NoCapacity),
-        "closing_time" => Some(DeclinedReason::ClosingTime),
-        "opening_time" => Some(DeclinedReason::OpeningTime),
-        _ => None,
     }
 }

@@ -7,11 +7,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::workflow::machine::Timing;
 
-/// Pickup and delivery have no timeout in the embedded engine; Step Functions waits need one, so an order
-/// whose driver vanished without a trace ends after these (the heartbeat catches the usual case far earlier).
-const PICKUP_TIMEOUT_S: i64 = 3 * 3600;
-const DELIVERY_TIMEOUT_S: i64 = 3 * 3600;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AslTiming {
@@ -46,8 +41,8 @@ impl AslTiming {
             dispatch_retry_s: t.dispatch_retry_s,
             dispatch_window_s: t.dispatch_window_s,
             pickup_heartbeat_s: t.pickup_heartbeat_s,
-            pickup_timeout_s: PICKUP_TIMEOUT_S,
-            delivery_timeout_s: DELIVERY_TIMEOUT_S,
+            pickup_timeout_s: t.pickup_timeout_s,
+            delivery_timeout_s: t.delivery_timeout_s,
         }
     }
 
@@ -91,7 +86,7 @@ impl AslTiming {
         serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// The embedded `Timing` the projector uses, with the overridden dispatch window and offer timeout.
+    /// The embedded `Timing` the projector uses, with the overrides applied.
     pub fn apply_to(&self, t: &Timing) -> Timing {
         Timing {
             decision_timeout_s: self.decision_timeout_s,
@@ -99,6 +94,8 @@ impl AslTiming {
             dispatch_window_s: self.dispatch_window_s,
             dispatch_retry_s: self.dispatch_retry_s,
             pickup_heartbeat_s: self.pickup_heartbeat_s,
+            pickup_timeout_s: self.pickup_timeout_s,
+            delivery_timeout_s: self.delivery_timeout_s,
             driver_fresh_s: t.driver_fresh_s,
         }
     }
