@@ -10,15 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-VENV=.tools/sfn-venv
-MOTO_VERSION=5.2.5
-CFN_LINT_VERSION=1.58.0
-if ! "$VENV/bin/python" -c "import moto, cfnlint" 2>/dev/null \
-   || [ "$("$VENV/bin/python" -c 'import moto; print(moto.__version__)')" != "$MOTO_VERSION" ]; then
-  echo "-- installing moto[server]==$MOTO_VERSION and cfn-lint==$CFN_LINT_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
-fi
+# shellcheck source=lib/moto.sh
+source scripts/ci/lib/moto.sh
+ensure_sfn_venv
 
 echo "-- cfn-lint deploy/template.yaml"
 "$VENV/bin/cfn-lint" deploy/template.yaml
@@ -56,29 +50,9 @@ rm -rf "$ASL_TMP"
 echo "-- clippy with --features stepfunctions"
 cargo clippy -p fencepost-server -p fencepost-cli --features fencepost-cli/stepfunctions --all-targets --locked -- -D warnings
 
-PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG=$(mktemp -t moto.XXXXXX.log)
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 &
-MOTO_PID=$!
-trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
-ENDPOINT="http://127.0.0.1:$PORT"
-"$VENV/bin/python" - "$ENDPOINT" <<'PY'
-import json, sys, time, urllib.request
-endpoint = sys.argv[1]
-for _ in range(100):
-    try:
-        urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
-        break
-    except Exception:
-        time.sleep(0.1)
-else:
-    sys.exit("moto_server did not start")
-req = urllib.request.Request(endpoint + "/moto-api/config", method="POST",
-                             data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-                             headers={"Content-Type": "application/json"})
-urllib.request.urlopen(req, timeout=5)
-print("-- moto_server ready at", endpoint, "with Step Functions execution on")
-PY
+start_moto
+LOG="$MOTO_LOG"
+ENDPOINT="$MOTO_ENDPOINT"
 
 export FENCEPOST_CONTRACT_ENGINE=stepfunctions
 export FENCEPOST_AWS_ENDPOINT="$ENDPOINT"
