@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::db::{Db, Repository, TaskRow};
 use crate::feed::Feed;
 use crate::workflow::machine::{Machine, Timing};
-use crate::workflow::{EngineError, TaskInfo, TaskKind, WorkflowEngine};
+use crate::workflow::{run_step, EngineError, TaskInfo, TaskKind, WorkflowEngine};
 
 /// How many due timers one pass handles before yielding to requests.
 const DUE_BATCH: usize = 200;
@@ -35,21 +35,18 @@ impl EmbeddedEngine {
         }
     }
 
-    /// Runs one state-machine step in a transaction, then rings the event doorbell.
+    /// Runs one state-machine step (see `run_step`).
     fn step<T>(
         &self,
         work: impl FnOnce(&Machine<'_>) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
-        let now_ms = self.clock.now_ms();
-        let out = self.db.write(|repo| {
+        run_step(&self.db, &self.clock, &self.feed, |repo, now_ms| {
             work(&Machine {
                 repo,
                 now_ms,
                 timing: &self.timing,
             })
-        })?;
-        self.feed.ring();
-        Ok(out)
+        })
     }
 
     /// The task behind `token` if it is open. The outer error rolls back (nothing happened); the inner one

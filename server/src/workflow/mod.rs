@@ -11,9 +11,10 @@ pub mod stepfunctions;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::clock::from_ms;
-use crate::db::TaskRow;
+use crate::clock::{from_ms, Clock};
+use crate::db::{Db, Repository, TaskRow};
 use crate::error::Error;
+use crate::feed::Feed;
 
 /// The waits of the order state machine (each a `.waitForTaskToken` in Step Functions terms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,20 @@ impl TaskInfo {
             timeout_at: task.timeout_at_ms.map(from_ms),
         })
     }
+}
+
+/// One workflow step, as both engines run it: `work` gets the store and the clock's time inside one write
+/// transaction; once it committed, the feeds' doorbell rings so event streams send what it wrote.
+pub fn run_step<T, E: From<Error>>(
+    db: &Db,
+    clock: &Clock,
+    feed: &Feed,
+    work: impl FnOnce(&dyn Repository, i64) -> Result<T, E>,
+) -> Result<T, E> {
+    let now_ms = clock.now_ms();
+    let out = db.write(|repo| work(repo, now_ms))?;
+    feed.ring();
+    Ok(out)
 }
 
 /// Step Functions' error semantics for task tokens.

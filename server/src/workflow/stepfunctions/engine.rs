@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use tokio::sync::{Notify, OnceCell};
 
-use crate::clock::{from_ms, Clock};
+use crate::clock::Clock;
 use crate::db::{Db, Repository, TaskRow};
 use crate::error::Error;
 use crate::feed::Feed;
@@ -22,7 +22,7 @@ use crate::workflow::stepfunctions::aws::{Aws, Settings};
 use crate::workflow::stepfunctions::projector::{Followup, Projector, WorkflowMessage};
 use crate::workflow::stepfunctions::timing::AslTiming;
 use crate::workflow::stepfunctions::QueueConsumer;
-use crate::workflow::{EngineError, TaskInfo, TaskKind, WorkflowEngine};
+use crate::workflow::{run_step, EngineError, TaskInfo, TaskKind, WorkflowEngine};
 
 /// Long-poll wait of one ReceiveMessage (seconds): short, so a stopped server stops polling soon.
 const POLL_WAIT_S: i32 = 1;
@@ -125,17 +125,14 @@ impl Inner {
         &self,
         work: impl FnOnce(&Projector<'_>) -> Result<T, Error>,
     ) -> Result<T, EngineError> {
-        let now_ms = self.clock.now_ms();
-        let out = self.db.write(|repo| {
+        run_step(&self.db, &self.clock, &self.feed, |repo, now_ms| {
             work(&Projector {
                 repo,
                 now_ms,
                 timing: &self.timing,
             })
             .map_err(EngineError::from)
-        })?;
-        self.feed.ring();
-        Ok(out)
+        })
     }
 
     fn task(&self, token: &str) -> Result<Option<TaskRow>, EngineError> {
@@ -257,19 +254,6 @@ async fn consume(inner: Arc<Inner>) {
     }
 }
 
-fn info(task: &TaskRow) -> Result<TaskInfo, EngineError> {
-    Ok(TaskInfo {
-        token: task.token.clone(),
-        order_id: task.order_id.clone(),
-        kind: TaskKind::parse(&task.kind)
-            .ok_or_else(|| Error::Corrupt(format!("unknown task kind {}", task.kind)))?,
-        driver_id: task.driver_id.clone(),
-        offer_id: task.offer_id.clone(),
-        open: task.state == "open",
-        timeout_at: task.timeout_at_ms.map(from_ms),
-    })
-}
-
 /// Step Functions' `InvalidToken` for a token it gave us means the task is gone (moto answers so once the
 /// execution has ended): to the caller that is a closed task.
 fn closed(e: EngineError) -> EngineError {
@@ -342,7 +326,7 @@ impl WorkflowEngine for StepFunctionsEngine {
             return Err(e);
         }
         inner.project(|p| p.on_success(&task))?;
-        info(&TaskRow {
+        TaskInfo::of(&TaskRow {
             state: "succeeded".into(),
             ..task
         })
@@ -372,7 +356,7 @@ impl WorkflowEngine for StepFunctionsEngine {
             Err(e) => return Err(e),
         }
         inner.project(|p| p.on_failure(&task, cause))?;
-        info(&TaskRow {
+        TaskInfo::of(&TaskRow {
             state: "failed".into(),
             ..task
         })
@@ -413,7 +397,7 @@ impl WorkflowEngine for StepFunctionsEngine {
     }
 
     async fn describe_task(&self, token: &str) -> Result<TaskInfo, EngineError> {
-        info(&self.inner.task(token)?.ok_or(EngineError::InvalidToken)?)
+        TaskInfo::of(&self.inner.task(token)?.ok_or(EngineError::InvalidToken)?)
     }
 
     async fn open_task(
@@ -438,7 +422,7 @@ impl WorkflowEngine for StepFunctionsEngine {
                 waiting
             };
             if task.is_some() || !waiting {
-                return task.as_ref().map(info).transpose();
+                return task.as_ref().map(TaskInfo::of).transpose();
             }
             // The execution has moved on and its next token is on the queue: wait for the consumer.
             let until = match inner.consumer {
@@ -460,7 +444,7 @@ impl WorkflowEngine for StepFunctionsEngine {
             .inner
             .db
             .write(|repo| Ok::<_, EngineError>(repo.task_by_offer(offer_id)?))?;
-        task.as_ref().map(info).transpose()
+        task.as_ref().map(TaskInfo::of).transpose()
     }
 
     /// Timers and task timeouts run in Step Functions.
