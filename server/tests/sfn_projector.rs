@@ -118,10 +118,7 @@ fn a_decision_message_files_the_token_once_and_tells_the_store() {
     let m =
         msg(json!({"kind": "decision", "orderId": "o1", "taskToken": "tok-a", "timeoutS": 300.0}));
     assert_eq!(apply_twice(&db, &m), (Followup::Nothing, Followup::Nothing));
-    let task = db
-        .write(|repo| repo.task("tok-a"))
-        .expect("read")
-        .expect("task filed");
+    let task = task(&db, "tok-a");
     assert_eq!(
         (task.kind.as_str(), task.state.as_str(), task.timeout_at_ms),
         ("decision", "open", Some(NOW + 300_000))
@@ -166,27 +163,18 @@ fn offers_go_to_the_nearest_untried_driver_then_to_those_who_only_missed_and_nev
     add_driver(&db, "far", 900.0);
     add_driver(&db, "near", 100.0);
     assert_eq!(expired_then_offer(1, "tok-b1").0, Followup::Nothing);
-    let b1 = db
-        .write(|repo| repo.task("tok-b1"))
-        .expect("read")
-        .expect("offer filed");
+    let b1 = task(&db, "tok-b1");
     assert_eq!(b1.driver_id.as_deref(), Some("near"));
     assert!(b1.offer_id.is_some());
     // The first offer expired: the next one closes it, withdraws it from that driver, and goes to the next.
     expired_then_offer(2, "tok-b2");
-    let b1 = db
-        .write(|repo| repo.task("tok-b1"))
-        .expect("read")
-        .expect("task");
+    let b1 = task(&db, "tok-b1");
     assert_eq!(b1.state, "timed_out");
     assert_eq!(
         events(&db, "driver", "near"),
         vec!["offer", "offer_withdrawn"]
     );
-    let b2 = db
-        .write(|repo| repo.task("tok-b2"))
-        .expect("read")
-        .expect("task");
+    let b2 = task(&db, "tok-b2");
     assert_eq!(b2.driver_id.as_deref(), Some("far"));
     // Everyone asked and both missed once: the nearer is asked again (missing an offer is not refusing).
     assert_eq!(expired_then_offer(3, "tok-b3").0, Followup::Nothing);
@@ -195,20 +183,14 @@ fn offers_go_to_the_nearest_untried_driver_then_to_those_who_only_missed_and_nev
     expired_then_offer(4, "tok-b4");
     assert_eq!(offered_to(&db, "tok-b4"), "far");
     // far declines: final for this order, so only near is asked from now on.
-    let b4 = db
-        .write(|repo| repo.task("tok-b4"))
-        .expect("read")
-        .expect("task");
+    let b4 = task(&db, "tok-b4");
     with(&db, |p| p.on_failure(&b4, "too far"));
     expired_then_offer(5, "tok-b5");
     assert_eq!(offered_to(&db, "tok-b5"), "near");
     expired_then_offer(6, "tok-b6");
     assert_eq!(offered_to(&db, "tok-b6"), "near");
     // near declines too: nobody is left to ask, the workflow waits and retries.
-    let b6 = db
-        .write(|repo| repo.task("tok-b6"))
-        .expect("read")
-        .expect("task");
+    let b6 = task(&db, "tok-b6");
     with(&db, |p| p.on_failure(&b6, ""));
     let (third, _) = expired_then_offer(7, "tok-b7");
     assert!(
@@ -266,13 +248,7 @@ fn a_pickup_lapse_releases_the_driver_and_restarts_the_dispatch_clock() {
         }
     );
     assert_eq!(status(&db), OrderStatus::AcceptedByStore);
-    assert_eq!(
-        db.write(|repo| repo.task("tok-c"))
-            .expect("read")
-            .expect("task")
-            .state,
-        "timed_out"
-    );
+    assert_eq!(task(&db, "tok-c").state, "timed_out");
     let store_events = events(&db, "store", "s1");
     assert_eq!(
         store_events
@@ -394,13 +370,7 @@ fn a_cancellation_closes_every_open_wait_once() {
         (order.status, order.cancel_reason.as_deref()),
         (OrderStatus::Cancelled, Some("store_timeout"))
     );
-    assert_eq!(
-        db.write(|repo| repo.task("tok-a"))
-            .expect("read")
-            .expect("task")
-            .state,
-        "cancelled"
-    );
+    assert_eq!(task(&db, "tok-a").state, "cancelled");
     assert_eq!(
         events(&db, "store", "s1"),
         vec!["order_placed", "order_cancelled"]
@@ -414,10 +384,7 @@ fn a_decline_keeps_the_reason_from_the_decision() {
         &db,
         &msg(json!({"kind": "decision", "orderId": "o1", "taskToken": "tok-a", "timeoutS": 5.0})),
     );
-    let a = db
-        .write(|repo| repo.task("tok-a"))
-        .expect("read")
-        .expect("task");
+    let a = task(&db, "tok-a");
     with(&db, |p| p.on_failure(&a, "closing_time"));
     // The execution's own message arrives later without a cause (moto drops it): the reason stays.
     apply_twice(

@@ -110,14 +110,14 @@ impl Machine<'_> {
         if let Some(reason) = o.pos_refusal(&order)? {
             return self.cancel(&mut order, reason, false);
         }
-        let decision = o.open_wait(
+        let decision = o.file_wait(o.wait_row(
             new_token(),
             order_id,
             TaskKind::StoreDecision,
             None,
             Some(self.timing.decision_timeout_s * 1000),
             None,
-        )?;
+        ))?;
         o.order_placed(&order, &decision)
     }
 
@@ -138,25 +138,25 @@ impl Machine<'_> {
                     .delete_timers(&order.order_id, TIMER_DISPATCH_RETRY)?;
                 self.repo
                     .delete_timers(&order.order_id, TIMER_DISPATCH_DEADLINE)?;
-                o.open_wait(
+                o.file_wait(o.wait_row(
                     new_token(),
                     &order.order_id,
                     TaskKind::Pickup,
                     Some(driver_id),
                     Some(self.timing.pickup_timeout_s * 1000),
                     Some(self.timing.pickup_heartbeat_s * 1000),
-                )?;
+                ))?;
                 o.driver_assigned(&mut order, driver_id)
             }
             Some(TaskKind::Pickup) => {
-                o.open_wait(
+                o.file_wait(o.wait_row(
                     new_token(),
                     &order.order_id,
                     TaskKind::Delivery,
                     task.driver_id.as_deref(),
                     Some(self.timing.delivery_timeout_s * 1000),
                     None,
-                )?;
+                ))?;
                 o.picked_up(&mut order, task.driver_id.as_deref())
             }
             Some(TaskKind::Delivery) => o.delivered(&mut order),

@@ -108,17 +108,8 @@ impl Outcomes<'_> {
         }
     }
 
-    /// Files a wait (see `wait_row`).
-    pub fn open_wait(
-        &self,
-        token: String,
-        order_id: &str,
-        kind: TaskKind,
-        driver_id: Option<&str>,
-        timeout_ms: Option<i64>,
-        heartbeat_ms: Option<i64>,
-    ) -> Result<TaskRow> {
-        let task = self.wait_row(token, order_id, kind, driver_id, timeout_ms, heartbeat_ms);
+    /// Files a wait (built by `wait_row`).
+    pub fn file_wait(&self, task: TaskRow) -> Result<TaskRow> {
         self.repo.insert_task(&task)?;
         Ok(task)
     }
@@ -316,7 +307,7 @@ impl Outcomes<'_> {
             return Ok(None);
         };
         let offer_id = format!("ofr_{}", crate::ids::nanoid());
-        let task = TaskRow {
+        let task = self.file_wait(TaskRow {
             offer_id: Some(offer_id.clone()),
             ..self.wait_row(
                 token,
@@ -326,8 +317,7 @@ impl Outcomes<'_> {
                 Some(expires_in_ms),
                 None,
             )
-        };
-        self.repo.insert_task(&task)?;
+        })?;
         self.repo
             .add_dispatch_attempt(&order.order_id, &driver_id)?;
         let offer = offer_of(order, &store, &offer_id, self.now_ms + expires_in_ms);

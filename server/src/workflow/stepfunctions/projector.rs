@@ -133,14 +133,14 @@ impl Projector<'_> {
         let waits = self.outcomes_at(self.entered_ms(msg));
         match msg.kind.as_str() {
             kind::DECISION => {
-                let decision = waits.open_wait(
+                let decision = waits.file_wait(waits.wait_row(
                     token()?,
                     &order.order_id,
                     TaskKind::StoreDecision,
                     None,
                     timeout_ms,
                     None,
-                )?;
+                ))?;
                 o.order_placed(&order, &decision)?;
                 Ok(Followup::Nothing)
             }
@@ -152,25 +152,25 @@ impl Projector<'_> {
                     order.driver_id = msg.driver_id.clone();
                     self.repo.update_order(&order)?;
                 }
-                waits.open_wait(
+                waits.file_wait(waits.wait_row(
                     token()?,
                     &order.order_id,
                     TaskKind::Pickup,
                     msg.driver_id.as_deref(),
                     timeout_ms,
                     seconds_to_ms(msg.heartbeat_s),
-                )?;
+                ))?;
                 Ok(Followup::Nothing)
             }
             kind::DELIVERY => {
-                waits.open_wait(
+                waits.file_wait(waits.wait_row(
                     token()?,
                     &order.order_id,
                     TaskKind::Delivery,
                     msg.driver_id.as_deref(),
                     timeout_ms,
                     None,
-                )?;
+                ))?;
                 Ok(Followup::Nothing)
             }
             kind::RELEASE_DRIVER => {
