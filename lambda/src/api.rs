@@ -5,10 +5,12 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Response;
 use axum::Router;
+use fencepost_server::feed::Feed;
 use fencepost_server::http::AppState;
 use fencepost_server::workflow::stepfunctions::QueueConsumer;
 use tower::ServiceExt;
@@ -33,8 +35,26 @@ pub async fn handle(
     Ok(crate::sse::bounded(resp).await)
 }
 
+/// How often open feed requests re-read the store for events another process wrote.
+pub const FEED_RECHECK: Duration = Duration::from_millis(250);
+
+/// The feeds wake on the in-process doorbell, but here most events (a new order's token, offers) are
+/// written by the worker function, another process: ring the bell on a timer so an open feed request
+/// re-reads the store instead of waiting out its whole first-event wait. (Lambda freezes the process
+/// between invocations, so this only runs while requests are being served.)
+pub fn watch_other_writers(feed: Arc<Feed>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(FEED_RECHECK);
+        loop {
+            tick.tick().await;
+            feed.ring();
+        }
+    })
+}
+
 /// Serves invocations until the runtime stops.
-pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
+pub async fn run(state: Arc<AppState>, router: Router) -> Result<(), lambda_http::Error> {
+    let _watch = watch_other_writers(state.feed.clone());
     lambda_http::run(lambda_http::service_fn(move |req| {
         handle(router.clone(), req)
     }))

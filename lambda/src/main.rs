@@ -5,14 +5,20 @@ use fencepost_lambda::config::{Config, Error, Mode};
 use fencepost_lambda::{api, init_error, worker};
 
 enum Ready {
-    Api(axum::Router),
+    Api(
+        std::sync::Arc<fencepost_server::http::AppState>,
+        axum::Router,
+    ),
     Worker(std::sync::Arc<fencepost_server::workflow::stepfunctions::engine::StepFunctionsEngine>),
 }
 
 async fn init() -> Result<Ready, Error> {
     let config = Config::from_env()?;
     Ok(match config.mode {
-        Mode::Api => Ready::Api(api::app(&config).await?.1),
+        Mode::Api => {
+            let (state, router) = api::app(&config).await?;
+            Ready::Api(state, router)
+        }
         Mode::Worker => Ready::Worker(worker::engine(&config)?),
     })
 }
@@ -29,7 +35,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )
         .init();
     match init().await {
-        Ok(Ready::Api(router)) => api::run(router).await,
+        Ok(Ready::Api(state, router)) => api::run(state, router).await,
         Ok(Ready::Worker(engine)) => worker::run(engine).await,
         Err(e) => {
             let message = e.to_string();

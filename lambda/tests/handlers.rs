@@ -19,6 +19,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 
 struct Api {
+    state: std::sync::Arc<fencepost_server::http::AppState>,
     router: axum::Router,
     requests: std::cell::Cell<u32>,
 }
@@ -30,12 +31,13 @@ impl Api {
             db_path: db_path.to_path_buf(),
             aws_endpoint: None,
         };
-        let (_, router) = fencepost_server::server::build_with(
+        let (state, router) = fencepost_server::server::build_with(
             &config.serve_config(ADMIN_TOKEN.into()),
             QueueConsumer::External,
         )
         .expect("the api application");
         Self {
+            state,
             router,
             requests: std::cell::Cell::new(0),
         }
@@ -316,5 +318,59 @@ async fn an_empty_feed_answers_after_the_first_event_wait_not_the_function_timeo
         took >= fencepost_lambda::sse::FIRST_EVENT_WAIT
             && took < fencepost_lambda::sse::FIRST_EVENT_WAIT + Duration::from_secs(5),
         "{took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_feed_request_sees_what_the_worker_writes_without_waiting_it_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("fencepost.db");
+    let api = Api::new(&db_path);
+    let _watch = api::watch_other_writers(api.state.feed.clone());
+    let (_, store) = api
+        .json(
+            "POST",
+            "/admin/stores",
+            Some(ADMIN_TOKEN),
+            Some(store_body("lambda-s4")),
+        )
+        .await;
+    let token = store["token"].as_str().expect("store token").to_string();
+    seed_order(
+        &Db::open(&db_path).expect("the shared store"),
+        "lambda-s4",
+        "order-c",
+    );
+    let engine = worker_engine(&db_path);
+
+    // The feed request is open (nothing to send yet) when the worker, with its own store handle and
+    // doorbell as in another process, files the token.
+    let started = Instant::now();
+    let feed = api.call("GET", "/store/events", Some(&token), None);
+    let write = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let body = json!({"kind": "decision", "orderId": "order-c", "taskToken": "token-c", "timeoutS": 300.0});
+        let batch = event(sqs_event(vec![sqs_record(
+            "m1",
+            "order-c",
+            &body.to_string(),
+        )]));
+        worker::handle_batch(&engine, batch).await
+    };
+    let ((status, _, text), written) = tokio::join!(feed, write);
+    assert!(written.batch_item_failures.is_empty());
+    assert_eq!(status, 200, "{text}");
+    let events = sse_events(&text);
+    assert!(
+        events
+            .iter()
+            .any(|(name, data)| name == "order_placed" && data["taskToken"] == "token-c"),
+        "{text}"
+    );
+    // Well inside the first-event wait: the answer came from the re-read, not from the wait running out.
+    assert!(
+        started.elapsed() < fencepost_lambda::sse::FIRST_EVENT_WAIT / 2,
+        "{:?}",
+        started.elapsed()
     );
 }
