@@ -12,7 +12,8 @@ use crate::clock::from_ms;
 use crate::db::{Repository, TaskRow};
 use crate::error::{Error, Result};
 use crate::feed::{DRIVER, STORE};
-use crate::model::{DeclinedReason, OrderRecord, OrderStatus, Store};
+use crate::ids;
+use crate::model::{DeclinedReason, Offer, OrderRecord, OrderStatus, Store};
 use crate::pos::{self, PosVerdict};
 use crate::workflow::dispatch;
 use crate::workflow::machine::Timing;
@@ -306,7 +307,7 @@ impl Outcomes<'_> {
         else {
             return Ok(None);
         };
-        let offer_id = format!("ofr_{}", crate::ids::nanoid());
+        let offer_id = format!("ofr_{}", ids::nanoid());
         let task = self.file_wait(TaskRow {
             offer_id: Some(offer_id.clone()),
             ..self.wait_row(
@@ -326,13 +327,9 @@ impl Outcomes<'_> {
     }
 }
 
-pub fn offer_of(
-    order: &OrderRecord,
-    store: &Store,
-    offer_id: &str,
-    expires_ms: i64,
-) -> crate::model::Offer {
-    crate::model::Offer {
+/// The offer a driver sees (in the `offer` event and `GET /driver/offers`): never the task token.
+pub fn offer_of(order: &OrderRecord, store: &Store, offer_id: &str, expires_ms: i64) -> Offer {
+    Offer {
         offer_id: offer_id.to_string(),
         order_id: order.order_id.clone(),
         store_id: store.store_id.clone(),
