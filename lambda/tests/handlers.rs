@@ -3,6 +3,9 @@
 //! Runtime API and moto is lambda_moto.rs.)
 
 mod common;
+// The server's own store and order fixture, shared rather than copied.
+#[path = "../../server/tests/workflow_fixture/mod.rs"]
+mod workflow_fixture;
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +16,6 @@ use fencepost_lambda::api;
 use fencepost_lambda::config::{Config, Mode};
 use fencepost_lambda::worker;
 use fencepost_server::db::{Db, Repository};
-use fencepost_server::model::{Coordinates, DeliveryAddress, OrderRecord, OrderStatus};
 use fencepost_server::workflow::stepfunctions::QueueConsumer;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -169,37 +171,10 @@ async fn api_events_reach_the_router_and_errors_keep_their_shape() {
     assert_eq!(placed["code"], "engine_unavailable", "{placed}");
 }
 
-/// Seeds an order placed earlier (its execution started) straight into the store.
-fn seed_order(db: &Db, store_id: &str, order_id: &str) {
-    let now = chrono::Utc::now();
-    let order = OrderRecord {
-        order_id: order_id.into(),
-        store_id: store_id.into(),
-        customer_id: "c1".into(),
-        status: OrderStatus::Initiated,
-        payment_id: "p".into(),
-        pies: vec![],
-        delivery_address: DeliveryAddress {
-            coordinates: Coordinates {
-                latitude: HOME_LAT,
-                longitude: HOME_LON,
-            },
-            street_address: "a".into(),
-            city: "b".into(),
-            postal_code: "c".into(),
-            province: "d".into(),
-        },
-        delivery_steps: vec![],
-        driver_id: None,
-        created_at: now,
-        dispatch_estimated_at: now,
-        delivery_estimated_at: now,
-        delivered_at: None,
-        cancel_reason: None,
-        declined_reason: None,
-        driver_eta: None,
-    };
-    db.write(|repo| repo.insert_order(&order))
+/// Seeds an order placed earlier (its execution started) straight into the store, in the fixture's store
+/// (`workflow_fixture::STORE_ID`, created through the API by each test).
+fn seed_order(db: &Db, order_id: &str) {
+    db.write(|repo| repo.insert_order(&workflow_fixture::order(order_id)))
         .expect("seeded order");
 }
 
@@ -213,15 +188,15 @@ async fn the_worker_files_tokens_the_api_then_serves_and_holds_back_a_failed_gro
             "POST",
             "/admin/stores",
             Some(ADMIN_TOKEN),
-            Some(store_body("lambda-s2")),
+            Some(store_body(workflow_fixture::STORE_ID)),
         )
         .await;
     assert_eq!(status, 201, "{store}");
     let store_token = store["token"].as_str().expect("store token").to_string();
     {
         let db = Db::open(&db_path).expect("the shared store");
-        seed_order(&db, "lambda-s2", "order-a");
-        seed_order(&db, "lambda-s2", "order-b");
+        seed_order(&db, "order-a");
+        seed_order(&db, "order-b");
     }
 
     let engine = worker_engine(&db_path);
@@ -332,15 +307,11 @@ async fn an_open_feed_request_sees_what_the_worker_writes_without_waiting_it_out
             "POST",
             "/admin/stores",
             Some(ADMIN_TOKEN),
-            Some(store_body("lambda-s4")),
+            Some(store_body(workflow_fixture::STORE_ID)),
         )
         .await;
     let token = store["token"].as_str().expect("store token").to_string();
-    seed_order(
-        &Db::open(&db_path).expect("the shared store"),
-        "lambda-s4",
-        "order-c",
-    );
+    seed_order(&Db::open(&db_path).expect("the shared store"), "order-c");
     let engine = worker_engine(&db_path);
 
     // The feed request is open (nothing to send yet) when the worker, with its own store handle and

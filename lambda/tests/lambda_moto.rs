@@ -29,6 +29,8 @@ use fencepost_server::workflow::stepfunctions::aws::{sdk_config, Aws, Settings};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
+/// The store every order of the test is placed at.
+const STORE_ID: &str = "lambda-store";
 /// How long one invocation may take before the test gives up on it (the template's function timeout).
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(29);
 /// How long the test waits for the workflow to reach a state.
@@ -339,6 +341,30 @@ impl Gateway {
         );
     }
 
+    /// Places an order at `STORE_ID` and returns its id and the decision token the store's feed carries.
+    async fn place_order(&self, customer: &str, store: &str) -> (String, String) {
+        let r = self
+            .post("/order", Some(customer), order_body(STORE_ID))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["order"]["status"], "initiated");
+        let order_id = r.body["order"]["orderId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let token = self.decision_token(store, &order_id).await;
+        (order_id, token)
+    }
+
+    /// The store's decision on an order.
+    async fn decide(&self, store: &str, order_id: &str, token: &str, accepted: bool) -> Resp {
+        let mut body = json!({"orderId": order_id, "storeId": STORE_ID, "accepted": accepted, "taskToken": token});
+        if !accepted {
+            body["declinedReason"] = json!("no_capacity");
+        }
+        self.post("/order/decision", Some(store), body).await
+    }
+
     async fn wait_offer(&self, driver: &str, order_id: &str) -> String {
         let deadline = Instant::now() + STATE_WAIT;
         while Instant::now() < deadline {
@@ -573,7 +599,7 @@ async fn bootstrap_binaries_run_the_order_workflow_on_moto() {
     // The admin token came from Secrets Manager: the admin calls work with it.
     let admin = ADMIN_TOKEN;
     let r = gw
-        .post("/admin/stores", Some(admin), store_body("lambda-store"))
+        .post("/admin/stores", Some(admin), store_body(STORE_ID))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let store = r.body["token"].as_str().unwrap_or_default().to_string();
@@ -599,59 +625,19 @@ async fn bootstrap_binaries_run_the_order_workflow_on_moto() {
     assert_eq!(r.status, 200, "{}", r.text);
 
     // --- full lifecycle ---
-    let r = gw
-        .post("/order", Some(&customer), order_body("lambda-store"))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["order"]["status"], "initiated");
-    let order_id = r.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let token = gw.decision_token(&store, &order_id).await;
-    let decision = |accepted: bool, token: &str, order_id: &str| {
-        let mut body = json!({"orderId": order_id, "storeId": "lambda-store", "accepted": accepted, "taskToken": token});
-        if !accepted {
-            body["declinedReason"] = json!("no_capacity");
-        }
-        body
-    };
-    let r = gw
-        .post(
-            "/order/decision",
-            Some(&store),
-            decision(true, &token, &order_id),
-        )
-        .await;
+    let (order_id, token) = gw.place_order(&customer, &store).await;
+    let r = gw.decide(&store, &order_id, &token, true).await;
     assert_eq!(r.status, 200, "{}", r.text);
 
     // A reused token and a forged one: the documented errors, through the Lambda path.
+    let r = gw.decide(&store, &order_id, &token, true).await;
+    let code = (r.status, r.body["code"].as_str());
+    assert_eq!(code, (409, Some("task_timed_out")), "{}", r.text);
     let r = gw
-        .post(
-            "/order/decision",
-            Some(&store),
-            decision(true, &token, &order_id),
-        )
+        .decide(&store, &order_id, "forged-token-0123456789", true)
         .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (409, Some("task_timed_out")),
-        "{}",
-        r.text
-    );
-    let r = gw
-        .post(
-            "/order/decision",
-            Some(&store),
-            decision(true, "forged-token-0123456789", &order_id),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (400, Some("invalid_token")),
-        "{}",
-        r.text
-    );
+    let code = (r.status, r.body["code"].as_str());
+    assert_eq!(code, (400, Some("invalid_token")), "{}", r.text);
 
     let offer_id = gw.wait_offer(&driver, &order_id).await;
     let r = gw
@@ -709,22 +695,8 @@ async fn bootstrap_binaries_run_the_order_workflow_on_moto() {
     );
 
     // --- decline path ---
-    let r = gw
-        .post("/order", Some(&customer), order_body("lambda-store"))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let declined_id = r.body["order"]["orderId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let token = gw.decision_token(&store, &declined_id).await;
-    let r = gw
-        .post(
-            "/order/decision",
-            Some(&store),
-            decision(false, &token, &declined_id),
-        )
-        .await;
+    let (declined_id, token) = gw.place_order(&customer, &store).await;
+    let r = gw.decide(&store, &declined_id, &token, false).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let view = gw
         .wait_order(&customer, &declined_id, "declined_by_store", |o| {
