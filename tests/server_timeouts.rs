@@ -1,6 +1,8 @@
 //! Timeouts, driven by the server's test clock (`--test-clock` + POST /admin/clock/advance), never sleeps:
 //! store decision timeout, offer timeout → next-nearest driver, heartbeat lapse → driver replaced,
-//! POS check (closed, at capacity), and nobody accepting within the dispatch window.
+//! POS check (closed, at capacity), nobody accepting within the dispatch window, and a lone driver who
+//! missed an offer being asked again (a decline is final). Timeouts both engines share (pickup, delivery,
+//! re-offer among several drivers) are in tests/workflow_contract.rs.
 
 mod support;
 
@@ -207,4 +209,39 @@ fn an_order_nobody_takes_is_cancelled_after_the_dispatch_window() {
     assert_eq!(order["status"], "cancelled");
     assert_eq!(order["cancelReason"], "no_driver");
     api.next_event("/store/events", &store, 0, "order_cancelled");
+}
+
+#[test]
+fn a_lone_driver_who_misses_an_offer_is_asked_again_until_they_decline() {
+    let server = TestServer::start();
+    let api = server.api();
+    let admin = server.admin_token.as_str();
+    let (_, lone) = api.create_driver(admin);
+    api.report_location(&lone, STORE_LAT + 0.002, STORE_LON, None);
+    let (_, customer) = api.create_customer(admin);
+    let (order_id, _) = accepted_order(&api, admin, &customer);
+    let first = offers(&api, &lone);
+    assert_eq!(first.len(), 1);
+    // Missed: nobody else is on shift, so the same driver is asked again at once, with a new offer.
+    api.advance(admin, 61);
+    let second = offers(&api, &lone);
+    assert_eq!(second.len(), 1, "asked again after missing the offer");
+    assert_ne!(first, second);
+    // Declined: final for this order, even with nobody else to ask.
+    let declined = api.post(
+        &format!("/driver/offers/{}/decline", second[0]),
+        Some(&lone),
+        &json!({}),
+    );
+    assert_eq!(declined.status, 200, "{}", declined.text);
+    api.report_location(&lone, STORE_LAT + 0.002, STORE_LON, None);
+    api.advance(admin, 31);
+    assert!(
+        offers(&api, &lone).is_empty(),
+        "a decline is not asked again"
+    );
+    assert_eq!(
+        order_status(&api, &order_id, &customer)["status"],
+        "accepted_by_store"
+    );
 }
