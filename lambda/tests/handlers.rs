@@ -146,8 +146,8 @@ async fn api_events_reach_the_router_and_errors_keep_their_shape() {
     let (status, missing) = api.json("GET", "/no/such/route", None, None).await;
     assert_eq!(status, 404, "{missing}");
 
-    // The query string survives the event conversion: a customer reads an order they do not own → 404,
-    // an unknown party value → 400.
+    // The query string survives the event conversion: without it the answer is `missing_party`, with an
+    // unknown party `invalid_party`.
     let (status, customer) = api
         .json(
             "POST",
@@ -161,7 +161,17 @@ async fn api_events_reach_the_router_and_errors_keep_their_shape() {
     let (status, bad_party) = api
         .json("GET", "/order/nope?party=nobody", Some(token), None)
         .await;
-    assert!(status == 400 || status == 404, "{status} {bad_party}");
+    assert_eq!(
+        (status, bad_party["code"].as_str()),
+        (400, Some("invalid_party")),
+        "{bad_party}"
+    );
+    let (status, no_party) = api.json("GET", "/order/nope", Some(token), None).await;
+    assert_eq!(
+        (status, no_party["code"].as_str()),
+        (400, Some("missing_party")),
+        "{no_party}"
+    );
 
     // With no Step Functions reachable, placing an order is the documented 503, never a hang or a 500.
     let (status, placed) = api
