@@ -18,7 +18,7 @@ pub async fn load(config: &Config) -> Result<String, Error> {
         ))?;
     let sdk = fencepost_server::workflow::stepfunctions::aws::sdk_config(
         config.aws_endpoint.as_deref(),
-        &Config::region(),
+        &fencepost_server::workflow::stepfunctions::region_from_env(),
     )
     .await;
     let client = aws_sdk_secretsmanager::Client::new(&sdk);

@@ -73,11 +73,4 @@ impl Config {
             timing: Timing::default(),
         }
     }
-
-    /// The region the SDK clients use (the Lambda environment sets `AWS_REGION`).
-    pub fn region() -> String {
-        var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into())
-    }
 }

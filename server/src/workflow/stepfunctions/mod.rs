@@ -49,6 +49,14 @@ pub enum QueueConsumer {
     External,
 }
 
+/// The AWS region: `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else us-east-1.
+pub fn region_from_env() -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
 /// Where the engine's AWS resources are, from the environment: the region, and the deployed state machine
 /// and queue (`FENCEPOST_STATE_MACHINE_ARN`, `FENCEPOST_TASK_QUEUE_URL`) or, with an emulator endpoint,
 /// the prefix of the ones to provision.
@@ -57,9 +65,7 @@ pub fn settings_from_env(db_path: &Path, endpoint: Option<String>) -> aws::Setti
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     aws::Settings {
         endpoint,
-        region: env("AWS_REGION")
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".into()),
+        region: region_from_env(),
         state_machine_arn: env("FENCEPOST_STATE_MACHINE_ARN"),
         queue_url: env("FENCEPOST_TASK_QUEUE_URL"),
         name_prefix: name_prefix(db_path),
