@@ -16,6 +16,24 @@ ensure_sfn_venv
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 MANIFEST=lambda/Cargo.toml
 
+# lambda/Cargo.lock was seeded from the root one: a crate both workspaces use must stay at one version, or
+# the two builds (and what each tests) drift apart.
+echo "-- lambda/Cargo.lock pins the root Cargo.lock's versions"
+python3 - <<'PY'
+import re, sys
+def versions(path):
+    found = {}
+    for name, version in re.findall(r'\[\[package\]\]\nname = "([^"]+)"\nversion = "([^"]+)"', open(path).read()):
+        found.setdefault(name, set()).add(version)
+    return found
+root, lam = versions("Cargo.lock"), versions("lambda/Cargo.lock")
+drift = sorted(f"{n}: root {sorted(root[n])}, lambda {sorted(lam[n])}" for n in root.keys() & lam.keys()
+               if n not in ("fencepost-server",) and not (root[n] & lam[n]))
+if drift:
+    sys.exit("versions differ between Cargo.lock and lambda/Cargo.lock (update lambda/Cargo.lock: "
+             "cargo update --manifest-path lambda/Cargo.toml -p NAME --precise VERSION):\n  " + "\n  ".join(drift))
+PY
+
 echo "-- rustfmt --check (lambda)"
 cargo fmt --manifest-path "$MANIFEST" --check
 echo "-- clippy (lambda)"
