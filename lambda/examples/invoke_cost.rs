@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use fencepost_lambda::api;
-use fencepost_lambda::config::{Config, Mode};
+use fencepost_lambda::config::{Config, Mode, DEFAULT_FEED_WAIT_S};
 use fencepost_server::workflow::stepfunctions::QueueConsumer;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{service_fn, Adapter, Context, LambdaEvent, Service};
@@ -38,7 +38,13 @@ async fn lambda_path(
     n: u32,
 ) -> Result<Duration, lambda_http::Error> {
     let router = router.clone();
-    let mut adapter = Adapter::from(service_fn(move |req| api::handle(router.clone(), req)));
+    let mut adapter = Adapter::from(service_fn(move |req| {
+        api::handle(
+            router.clone(),
+            Duration::from_secs(DEFAULT_FEED_WAIT_S),
+            req,
+        )
+    }));
     let event = event(path, token);
     let started = Instant::now();
     for _ in 0..n {
@@ -92,11 +98,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(2000);
     let dir = tempfile::tempdir()?;
-    let config = Config {
-        mode: Mode::Api,
-        db_path: dir.path().join("bench.db"),
-        aws_endpoint: None,
-    };
+    let config = Config::new(Mode::Api, dir.path().join("bench.db"));
     let (_, router) = fencepost_server::server::build_with(
         &config.serve_config(ADMIN.into()),
         QueueConsumer::External,

@@ -26,13 +26,15 @@ pub async fn app(config: &Config) -> Result<(Arc<AppState>, Router), Error> {
     )?)
 }
 
-/// One invocation: the API Gateway request through the router.
+/// One invocation: the API Gateway request through the router; a feed waits up to `feed_wait` for its
+/// first event.
 pub async fn handle(
     router: Router,
+    feed_wait: Duration,
     req: lambda_http::Request,
 ) -> Result<Response<Body>, Infallible> {
     let resp = router.oneshot(req).await?;
-    Ok(crate::sse::bounded(resp).await)
+    Ok(crate::sse::bounded(resp, feed_wait).await)
 }
 
 /// How often open feed requests re-read the store for events another process wrote.
@@ -53,10 +55,14 @@ pub fn watch_other_writers(feed: Arc<Feed>) -> tokio::task::JoinHandle<()> {
 }
 
 /// Serves invocations until the runtime stops.
-pub async fn run(state: Arc<AppState>, router: Router) -> Result<(), lambda_http::Error> {
+pub async fn run(
+    state: Arc<AppState>,
+    router: Router,
+    feed_wait: Duration,
+) -> Result<(), lambda_http::Error> {
     let _watch = watch_other_writers(state.feed.clone());
     lambda_http::run(lambda_http::service_fn(move |req| {
-        handle(router.clone(), req)
+        handle(router.clone(), feed_wait, req)
     }))
     .await
 }

@@ -2,6 +2,7 @@
 //! init so a misconfigured function fails there, with a message naming the variable, not on a request.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use fencepost_server::{EngineChoice, ServeConfig, Timing};
 
@@ -12,6 +13,8 @@ pub enum Error {
     Missing(&'static str),
     #[error("FENCEPOST_MODE must be `api` or `worker`, not {0:?}")]
     Mode(String),
+    #[error("FENCEPOST_FEED_WAIT_S must be a whole number of seconds from 0 to {max}, not {0:?}", max = MAX_FEED_WAIT_S)]
+    FeedWait(String),
     #[error("reading the admin token from Secrets Manager failed: {0}")]
     Secret(String),
     #[error(transparent)]
@@ -32,7 +35,14 @@ pub struct Config {
     pub db_path: PathBuf,
     /// `FENCEPOST_AWS_ENDPOINT`: a local emulator (moto); unset on AWS.
     pub aws_endpoint: Option<String>,
+    /// `FENCEPOST_FEED_WAIT_S`: how long a feed request waits for its first event (see sse.rs).
+    pub feed_wait: Duration,
 }
+
+/// The default feed wait: long enough that an idle store polls rarely, well inside the 29 s timeout.
+pub const DEFAULT_FEED_WAIT_S: u64 = 10;
+/// Above this a feed request would run into the function's (and API Gateway's) timeout.
+pub const MAX_FEED_WAIT_S: u64 = 25;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name)
@@ -42,6 +52,16 @@ fn var(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// A configuration with the defaults: no emulator, the default feed wait.
+    pub fn new(mode: Mode, db_path: PathBuf) -> Self {
+        Self {
+            mode,
+            db_path,
+            aws_endpoint: None,
+            feed_wait: Duration::from_secs(DEFAULT_FEED_WAIT_S),
+        }
+    }
+
     pub fn from_env() -> Result<Self, Error> {
         let mode = match var("FENCEPOST_MODE").as_deref() {
             Some("api") => Mode::Api,
@@ -55,6 +75,15 @@ impl Config {
                 .map(PathBuf::from)
                 .ok_or(Error::Missing("FENCEPOST_DB"))?,
             aws_endpoint: var("FENCEPOST_AWS_ENDPOINT"),
+            feed_wait: match var("FENCEPOST_FEED_WAIT_S") {
+                None => Duration::from_secs(DEFAULT_FEED_WAIT_S),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s <= MAX_FEED_WAIT_S)
+                    .map(Duration::from_secs)
+                    .ok_or(Error::FeedWait(raw))?,
+            },
         })
     }
 

@@ -8,6 +8,7 @@ enum Ready {
     Api(
         std::sync::Arc<fencepost_server::http::AppState>,
         axum::Router,
+        std::time::Duration,
     ),
     Worker(std::sync::Arc<fencepost_server::workflow::stepfunctions::engine::StepFunctionsEngine>),
 }
@@ -17,7 +18,7 @@ async fn init() -> Result<Ready, Error> {
     Ok(match config.mode {
         Mode::Api => {
             let (state, router) = api::app(&config).await?;
-            Ready::Api(state, router)
+            Ready::Api(state, router, config.feed_wait)
         }
         Mode::Worker => Ready::Worker(worker::engine(&config)?),
     })
@@ -35,7 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )
         .init();
     match init().await {
-        Ok(Ready::Api(state, router)) => api::run(state, router).await,
+        Ok(Ready::Api(state, router, feed_wait)) => api::run(state, router, feed_wait).await,
         Ok(Ready::Worker(engine)) => worker::run(engine).await,
         Err(e) => {
             let message = e.to_string();

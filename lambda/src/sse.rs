@@ -1,7 +1,8 @@
 //! Server-sent event feeds behind API Gateway. An HTTP API buffers the whole Lambda response and the
 //! feeds (`/store/events`, `/driver/events`) never end on their own, so an unbounded stream would hold the
 //! invocation until its timeout and deliver nothing. Here an event-stream body is cut short: it answers
-//! with the events available now (waiting up to `FIRST_EVENT_WAIT` for the first), and closes. SSE clients
+//! with the events available now (waiting up to `first_wait`, `FENCEPOST_FEED_WAIT_S`, for the first),
+//! and closes. SSE clients
 //! reconnect with `Last-Event-ID` (or `?after=`), which the feeds resume from, so the feed becomes a
 //! long poll with no event lost.
 
@@ -12,8 +13,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::Response;
 use http_body_util::BodyExt;
 
-/// How long a feed request waits for its first event (well under the API's 29 s timeout).
-pub const FIRST_EVENT_WAIT: Duration = Duration::from_secs(10);
 /// Once events flow, how long a pause ends the answer (events written together arrive together).
 pub const PAUSE: Duration = Duration::from_millis(200);
 
@@ -25,13 +24,13 @@ fn is_event_stream(resp: &Response<Body>) -> bool {
 }
 
 /// Leaves other responses alone; cuts an event stream short as described above.
-pub async fn bounded(resp: Response<Body>) -> Response<Body> {
+pub async fn bounded(resp: Response<Body>, first_wait: Duration) -> Response<Body> {
     if !is_event_stream(&resp) {
         return resp;
     }
     let (parts, mut body) = resp.into_parts();
     let mut collected = Vec::new();
-    let mut wait = FIRST_EVENT_WAIT;
+    let mut wait = first_wait;
     // Ends when the stream ends or fails, or nothing comes within the wait: answer with what we have.
     while let Ok(Some(Ok(frame))) = tokio::time::timeout(wait, body.frame()).await {
         if let Ok(data) = frame.into_data() {

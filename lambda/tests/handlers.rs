@@ -20,7 +20,11 @@ use fencepost_server::workflow::stepfunctions::QueueConsumer;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 
+/// The feed wait the tests give the api handler (shorter than the deployed default, to keep tests fast).
+const FEED_WAIT: Duration = Duration::from_secs(3);
+
 struct Api {
+    feed_wait: Duration,
     state: std::sync::Arc<fencepost_server::http::AppState>,
     router: axum::Router,
     requests: std::cell::Cell<u32>,
@@ -28,17 +32,14 @@ struct Api {
 
 impl Api {
     fn new(db_path: &std::path::Path) -> Self {
-        let config = Config {
-            mode: Mode::Api,
-            db_path: db_path.to_path_buf(),
-            aws_endpoint: None,
-        };
+        let config = Config::new(Mode::Api, db_path.to_path_buf());
         let (state, router) = fencepost_server::server::build_with(
             &config.serve_config(ADMIN_TOKEN.into()),
             QueueConsumer::External,
         )
         .expect("the api application");
         Self {
+            feed_wait: FEED_WAIT,
             state,
             router,
             requests: std::cell::Cell::new(0),
@@ -63,7 +64,7 @@ impl Api {
         );
         let request = lambda_http::request::from_str(&event.to_string())
             .expect("a valid API Gateway v2 event");
-        let resp: Response<Body> = api::handle(self.router.clone(), request)
+        let resp: Response<Body> = api::handle(self.router.clone(), self.feed_wait, request)
             .await
             .unwrap_or_else(|never| match never {});
         let (parts, body) = resp.into_parts();
@@ -91,12 +92,7 @@ impl Api {
 fn worker_engine(
     db_path: &std::path::Path,
 ) -> std::sync::Arc<fencepost_server::workflow::stepfunctions::engine::StepFunctionsEngine> {
-    worker::engine(&Config {
-        mode: Mode::Worker,
-        db_path: db_path.to_path_buf(),
-        aws_endpoint: None,
-    })
-    .expect("the worker engine")
+    worker::engine(&Config::new(Mode::Worker, db_path.to_path_buf())).expect("the worker engine")
 }
 
 fn event(value: Value) -> aws_lambda_events::event::sqs::SqsEvent {
@@ -300,8 +296,7 @@ async fn an_empty_feed_answers_after_the_first_event_wait_not_the_function_timeo
     assert!(sse_events(&text).is_empty(), "{text}");
     let took = started.elapsed();
     assert!(
-        took >= fencepost_lambda::sse::FIRST_EVENT_WAIT
-            && took < fencepost_lambda::sse::FIRST_EVENT_WAIT + Duration::from_secs(5),
+        took >= FEED_WAIT && took < FEED_WAIT + Duration::from_secs(5),
         "{took:?}"
     );
 }
@@ -310,7 +305,8 @@ async fn an_empty_feed_answers_after_the_first_event_wait_not_the_function_timeo
 async fn an_open_feed_request_sees_what_the_worker_writes_without_waiting_it_out() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("fencepost.db");
-    let api = Api::new(&db_path);
+    let mut api = Api::new(&db_path);
+    api.feed_wait = Duration::from_secs(10);
     let _watch = api::watch_other_writers(api.state.feed.clone());
     let (_, store) = api
         .json(
@@ -350,7 +346,7 @@ async fn an_open_feed_request_sees_what_the_worker_writes_without_waiting_it_out
     );
     // Well inside the first-event wait: the answer came from the re-read, not from the wait running out.
     assert!(
-        started.elapsed() < fencepost_lambda::sse::FIRST_EVENT_WAIT / 2,
+        started.elapsed() < api.feed_wait / 2,
         "{:?}",
         started.elapsed()
     );

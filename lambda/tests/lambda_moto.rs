@@ -587,6 +587,7 @@ async fn bootstrap_binaries_run_the_order_workflow_on_moto() {
             ),
             ("FENCEPOST_TASK_QUEUE_URL", aws.resources.queue_url.clone()),
             ("FENCEPOST_ADMIN_TOKEN_SECRET_ARN", secret_arn.clone()),
+            ("FENCEPOST_FEED_WAIT_S", "5".into()),
         ]
     };
     let gw = Gateway {
