@@ -4,8 +4,9 @@
 #   1. rustfmt --check and clippy -D warnings on the lambda crate;
 #   2. its tests: the handlers in-process (no AWS), then the real binary twice (api + worker) against a
 #      fake Lambda Runtime API and moto (tests/lambda_moto.rs).
-# Runs after 20-stepfunctions.sh and shares its target dir, so the SDK it built is reused (the lambda
-# workspace's lockfile pins the same versions as the root one).
+# Runs after 20-stepfunctions.sh and shares its target dir: crates whose features resolve the same in both
+# workspaces are reused, but the AWS SDK is not (the Lambda crates turn on extra features of `bytes` and
+# `serde`, under it), so a fresh CI run builds the SDK a second time here (docs/deploy-aws.md, Figures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
