@@ -52,7 +52,9 @@ pub struct EngineConfig {
     pub default_dwell_s: Option<f64>,
     /// A stop with the fence's centre at most this far ahead or behind along the driver's heading
     /// (metres; a couple of car lengths plus city GPS error: the driver took a space just before or
-    /// after the door) …
+    /// after the door). Tuned on the simulator, where the two overlap: false customer arrivals stopped
+    /// 18–45 m from the centre along the street, true store stops up to 24 m (5 runs each: 20 m gave
+    /// 0 false arrivals and 1 missed store arrival per run, 25 m 0.8 and 0.6) …
     pub arrival_ahead_m: f64,
     /// … and at most this far to the side (metres; from the kerb to a building's entrance) ends the
     /// trip at once: the driver pulled up at the address. Elsewhere in the fence the stop looks like a
