@@ -44,6 +44,19 @@ pub const DEFAULT_FEED_WAIT_S: u64 = 10;
 /// Above this a feed request would run into the function's (and API Gateway's) timeout.
 pub const MAX_FEED_WAIT_S: u64 = 25;
 
+/// `FENCEPOST_FEED_WAIT_S`: whole seconds, 0 to `MAX_FEED_WAIT_S`; unset means the default.
+fn feed_wait(raw: Option<String>) -> Result<Duration, Error> {
+    match raw {
+        None => Ok(Duration::from_secs(DEFAULT_FEED_WAIT_S)),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= MAX_FEED_WAIT_S)
+            .map(Duration::from_secs)
+            .ok_or(Error::FeedWait(raw)),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
@@ -75,15 +88,7 @@ impl Config {
                 .map(PathBuf::from)
                 .ok_or(Error::Missing("FENCEPOST_DB"))?,
             aws_endpoint: var("FENCEPOST_AWS_ENDPOINT"),
-            feed_wait: match var("FENCEPOST_FEED_WAIT_S") {
-                None => Duration::from_secs(DEFAULT_FEED_WAIT_S),
-                Some(raw) => raw
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|s| *s <= MAX_FEED_WAIT_S)
-                    .map(Duration::from_secs)
-                    .ok_or(Error::FeedWait(raw))?,
-            },
+            feed_wait: feed_wait(var("FENCEPOST_FEED_WAIT_S"))?,
         })
     }
 
@@ -100,6 +105,31 @@ impl Config {
             admin_token,
             test_clock: false,
             timing: Timing::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_wait_is_whole_seconds_within_the_function_timeout() {
+        assert_eq!(
+            feed_wait(None).ok(),
+            Some(Duration::from_secs(DEFAULT_FEED_WAIT_S))
+        );
+        assert_eq!(feed_wait(Some("0".into())).ok(), Some(Duration::ZERO));
+        assert_eq!(
+            feed_wait(Some("25".into())).ok(),
+            Some(Duration::from_secs(25))
+        );
+        for bad in ["26", "-1", "2.5", "ten"] {
+            let err = feed_wait(Some(bad.into())).expect_err(bad).to_string();
+            assert!(
+                err.contains("FENCEPOST_FEED_WAIT_S") && err.contains(bad),
+                "{err}"
+            );
         }
     }
 }
