@@ -61,6 +61,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         admin_token: args.admin_token,
         test_clock: args.test_clock,
         timing: Timing::default(),
+        journal: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fencepost_server::{EngineChoice, ServeConfig, Timing};
+use fencepost_server::{EngineChoice, JournalMode, ServeConfig, Timing};
 
 /// A configuration or start-up problem, reported as the function's init error.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +15,8 @@ pub enum Error {
     Mode(String),
     #[error("FENCEPOST_FEED_WAIT_S must be a whole number of seconds from 0 to {max}, not {0:?}", max = MAX_FEED_WAIT_S)]
     FeedWait(String),
+    #[error("FENCEPOST_SQLITE_JOURNAL: {0}")]
+    Journal(fencepost_server::error::Error),
     #[error("reading the admin token from Secrets Manager failed: {0}")]
     Secret(String),
     #[error(transparent)]
@@ -37,6 +39,9 @@ pub struct Config {
     pub aws_endpoint: Option<String>,
     /// `FENCEPOST_FEED_WAIT_S`: how long a feed request waits for its first event (see sse.rs).
     pub feed_wait: Duration,
+    /// `FENCEPOST_SQLITE_JOURNAL` (`delete` or `wal`): `delete` by default, because both functions open
+    /// one file on EFS from different hosts, where SQLite's WAL (shared memory) does not work.
+    pub journal: JournalMode,
 }
 
 /// The default feed wait: long enough that an idle store polls rarely, well inside the 29 s timeout.
@@ -72,6 +77,7 @@ impl Config {
             db_path,
             aws_endpoint: None,
             feed_wait: Duration::from_secs(DEFAULT_FEED_WAIT_S),
+            journal: JournalMode::Delete,
         }
     }
 
@@ -89,6 +95,10 @@ impl Config {
                 .ok_or(Error::Missing("FENCEPOST_DB"))?,
             aws_endpoint: var("FENCEPOST_AWS_ENDPOINT"),
             feed_wait: feed_wait(var("FENCEPOST_FEED_WAIT_S"))?,
+            journal: match var("FENCEPOST_SQLITE_JOURNAL") {
+                None => JournalMode::Delete,
+                Some(raw) => raw.parse().map_err(Error::Journal)?,
+            },
         })
     }
 
@@ -105,6 +115,7 @@ impl Config {
             admin_token,
             test_clock: false,
             timing: Timing::default(),
+            journal: self.journal,
         }
     }
 }

@@ -225,6 +225,7 @@ async fn main() -> Result<(), String> {
         admin_token: ADMIN.into(),
         test_clock: false,
         timing: Timing::default(),
+        journal: Default::default(),
     };
     let (state, router) = build(&config).map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(config.listen)

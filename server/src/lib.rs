@@ -17,5 +17,6 @@ pub mod server;
 pub mod validate;
 pub mod workflow;
 
+pub use db::JournalMode;
 pub use server::{serve, EngineChoice, ServeConfig};
 pub use workflow::machine::Timing;

@@ -10,7 +10,7 @@ use rand::Rng;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::db::{Db, Repository};
+use crate::db::{Db, JournalMode, Repository};
 use crate::error::{Error, Result};
 use crate::feed::Feed;
 use crate::http::{self, AppState};
@@ -37,6 +37,8 @@ pub struct ServeConfig {
     pub admin_token: String,
     pub test_clock: bool,
     pub timing: Timing,
+    /// WAL unless several hosts share the database file (see `JournalMode`).
+    pub journal: JournalMode,
 }
 
 /// How often the timer loop looks for due timers and task timeouts.
@@ -52,7 +54,7 @@ pub struct Storage {
 
 /// Opens the database (creating or migrating it), picks the clock and loads the seed stores.
 pub fn open_storage(config: &ServeConfig) -> Result<Storage> {
-    let db = Arc::new(Db::open(&config.db_path)?);
+    let db = Arc::new(Db::open_with(&config.db_path, config.journal)?);
     let clock = Arc::new(if config.test_clock {
         Clock::adjustable()
     } else {

@@ -28,6 +28,7 @@ impl InProcessServer {
             // Time moves only when the simulator says so; every advance runs the timers that fell due.
             test_clock: true,
             timing: Timing::default(),
+            journal: Default::default(),
         };
         let (_state, router): (Arc<_>, axum::Router) = fencepost_server::server::build(&config)
             .map_err(|e| Error::Backend(format!("starting the in-process server: {e}")))?;

@@ -16,25 +16,60 @@ pub struct Db {
     conn: Mutex<Connection>,
 }
 
+/// How SQLite keeps its journal. `Wal` (the default) lets readers run beside the writer but needs shared
+/// memory, which SQLite documents does not work between hosts on a network file system; `Delete` (a rollback
+/// journal, coordinated by file locks only) is the mode for one file shared by several hosts, such as the
+/// Lambda functions' store on EFS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JournalMode {
+    #[default]
+    Wal,
+    Delete,
+}
+
+impl std::str::FromStr for JournalMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "wal" => Ok(Self::Wal),
+            "delete" => Ok(Self::Delete),
+            other => Err(Error::Config(format!(
+                "the SQLite journal mode must be `wal` or `delete`, not {other:?}"
+            ))),
+        }
+    }
+}
+
 impl Db {
-    /// Opens (creating on first run) and migrates the database at `path`.
+    /// Opens (creating on first run) and migrates the database at `path`, in WAL mode.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, JournalMode::Wal)
+    }
+
+    /// Opens (creating on first run) and migrates the database at `path` with the given journal mode.
+    pub fn open_with(path: &Path, journal: JournalMode) -> Result<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| Error::Config(format!("cannot create {}: {e}", parent.display())))?;
         }
-        Self::setup(Connection::open(path)?)
+        Self::setup(Connection::open(path)?, journal)
     }
 
     pub fn open_in_memory() -> Result<Self> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, JournalMode::Wal)
     }
 
-    fn setup(mut conn: Connection) -> Result<Self> {
-        // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL mode;
-        // temp_store=2 keeps temp tables in memory (no temp-path surprises).
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    fn setup(mut conn: Connection, journal: JournalMode) -> Result<Self> {
+        // WAL: readers never block the writer, and NORMAL sync is durable across process crashes in WAL
+        // mode. A rollback journal needs FULL for the same guarantee. temp_store=2 keeps temp tables in
+        // memory (no temp-path surprises).
+        let (mode, sync) = match journal {
+            JournalMode::Wal => ("WAL", "NORMAL"),
+            JournalMode::Delete => ("DELETE", "FULL"),
+        };
+        conn.pragma_update(None, "journal_mode", mode)?;
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "temp_store", 2)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
