@@ -10,7 +10,7 @@ enum Ready {
         axum::Router,
         std::time::Duration,
     ),
-    Worker(std::sync::Arc<fencepost_server::workflow::stepfunctions::engine::StepFunctionsEngine>),
+    Worker(std::sync::Arc<worker::Worker>),
 }
 
 async fn init() -> Result<Ready, Error> {
@@ -20,7 +20,7 @@ async fn init() -> Result<Ready, Error> {
             let (state, router) = api::app(&config).await?;
             Ready::Api(state, router, config.feed_wait)
         }
-        Mode::Worker => Ready::Worker(worker::engine(&config)?),
+        Mode::Worker => Ready::Worker(std::sync::Arc::new(worker::Worker::open(&config)?)),
     })
 }
 
@@ -37,7 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .init();
     match init().await {
         Ok(Ready::Api(state, router, feed_wait)) => api::run(state, router, feed_wait).await,
-        Ok(Ready::Worker(engine)) => worker::run(engine).await,
+        Ok(Ready::Worker(worker)) => worker::run(worker).await,
         Err(e) => {
             let message = e.to_string();
             init_error::report(&message).await;

@@ -4,9 +4,13 @@
 //! the answer lists the messages to redeliver (`ReportBatchItemFailures`).
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use fencepost_server::clock::Clock;
+use fencepost_server::db::Db;
+use fencepost_server::http::idempotency::purge_if_due;
 use fencepost_server::server::open_storage;
 use fencepost_server::workflow::stepfunctions::engine::{is_unreadable, StepFunctionsEngine};
 use fencepost_server::workflow::stepfunctions::{settings_from_env, QueueConsumer};
@@ -15,20 +19,64 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 use crate::config::{Config, Error};
 
+/// The worker function's state: the engine it feeds, and the store's day-old idempotency answers to purge
+/// (no timer loop runs on Lambda, so the worker, which runs whenever orders move, does it).
+pub struct Worker {
+    pub engine: Arc<StepFunctionsEngine>,
+    db: Arc<Db>,
+    clock: Arc<Clock>,
+    /// When this instance last asked whether a purge is due (the answer is shared through the store).
+    last_purge_check: Mutex<Option<Instant>>,
+}
+
+/// How often one instance asks the store whether a purge is due.
+const PURGE_CHECK_EVERY: Duration = Duration::from_secs(600);
+
+impl Worker {
+    /// Opens the store and the engine (without a queue consumer: this function is the consumer).
+    pub fn open(config: &Config) -> Result<Self, Error> {
+        // The worker needs no admin token: it serves no requests.
+        let serve = config.serve_config(String::new());
+        let storage = open_storage(&serve)?;
+        let engine = StepFunctionsEngine::start(
+            storage.db.clone(),
+            storage.clock.clone(),
+            storage.feed,
+            Timing::default(),
+            settings_from_env(&config.db_path, config.aws_endpoint.clone()),
+            QueueConsumer::External,
+        )?;
+        Ok(Self {
+            engine: Arc::new(engine),
+            db: storage.db,
+            clock: storage.clock,
+            last_purge_check: Mutex::new(None),
+        })
+    }
+
+    /// Purges day-old idempotency answers when due; a failure is logged and retried on a later batch.
+    fn purge_if_due(&self) {
+        {
+            let mut last = self
+                .last_purge_check
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|at| at.elapsed() < PURGE_CHECK_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        match purge_if_due(&self.db, self.clock.now_ms()) {
+            Ok(Some(purged)) => tracing::info!(purged, "day-old idempotency answers purged"),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "idempotency purge failed"),
+        }
+    }
+}
+
 /// Opens the store and the engine (without a queue consumer: this function is the consumer).
 pub fn engine(config: &Config) -> Result<Arc<StepFunctionsEngine>, Error> {
-    // The worker needs no admin token: it serves no requests.
-    let serve = config.serve_config(String::new());
-    let storage = open_storage(&serve)?;
-    let engine = StepFunctionsEngine::start(
-        storage.db,
-        storage.clock,
-        storage.feed,
-        Timing::default(),
-        settings_from_env(&config.db_path, config.aws_endpoint.clone()),
-        QueueConsumer::External,
-    )?;
-    Ok(Arc::new(engine))
+    Ok(Worker::open(config)?.engine)
 }
 
 /// Applies one batch in order and returns the messages to redeliver.
@@ -83,10 +131,14 @@ pub async fn handle_batch(engine: &StepFunctionsEngine, event: SqsEvent) -> SqsB
 }
 
 /// Serves invocations until the runtime stops.
-pub async fn run(engine: Arc<StepFunctionsEngine>) -> Result<(), lambda_runtime::Error> {
+pub async fn run(worker: Arc<Worker>) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let engine = engine.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle_batch(&engine, event.payload).await) }
+        let worker = worker.clone();
+        async move {
+            let response = handle_batch(&worker.engine, event.payload).await;
+            worker.purge_if_due();
+            Ok::<_, std::convert::Infallible>(response)
+        }
     }))
     .await
 }

@@ -154,9 +154,10 @@ async fn timer_loop(state: Arc<AppState>) {
             tracing::error!(error = %e, "timer pass failed");
         }
         ticks += 1;
-        if ticks % 14_400 == 0 {
-            let before = state.clock.now_ms() - crate::http::idempotency::RETENTION_MS;
-            if let Err(e) = state.db.write(|repo| repo.purge_idempotency(before)) {
+        // Checked once a minute; the purge itself runs at most once an hour (see purge_if_due).
+        if ticks % 240 == 0 {
+            if let Err(e) = crate::http::idempotency::purge_if_due(&state.db, state.clock.now_ms())
+            {
                 tracing::error!(error = %e, "idempotency purge failed");
             }
         }

@@ -204,3 +204,76 @@ fn replay(answer: IdempotentAnswer) -> Response {
     headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     response
 }
+
+/// How often stored answers older than `RETENTION_MS` are purged.
+pub const PURGE_EVERY_MS: i64 = 3600 * 1000;
+/// When the last purge ran, kept in the store so every process of a deployment (`serve`, or the Lambda
+/// functions that come and go) shares one schedule.
+const PURGED_AT_KEY: &str = "idempotency_purged_at_ms";
+
+/// Purges day-old answers if the last purge is more than `PURGE_EVERY_MS` old: the number removed, or
+/// None when it was not due. Cheap enough to call often (one small transaction).
+pub fn purge_if_due(db: &Db, now_ms: i64) -> crate::error::Result<Option<usize>> {
+    db.write(|repo| {
+        let last = repo
+            .meta(PURGED_AT_KEY)?
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+            .map(i64::from_le_bytes);
+        if last.is_some_and(|at| now_ms - at < PURGE_EVERY_MS && now_ms >= at) {
+            return Ok(None);
+        }
+        let purged = repo.purge_idempotency(now_ms - RETENTION_MS)?;
+        repo.put_meta(PURGED_AT_KEY, &now_ms.to_le_bytes())?;
+        Ok(Some(purged))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR_MS: i64 = 3600 * 1000;
+
+    fn save(db: &Db, key: &str, at_ms: i64) {
+        let answer = IdempotentAnswer {
+            request_hash: "h".into(),
+            status: 200,
+            body: b"{}".to_vec(),
+        };
+        db.write(|repo| repo.save_idempotent_answer("scope", key, &answer, at_ms))
+            .expect("save an answer");
+    }
+
+    fn kept(db: &Db, key: &str) -> bool {
+        db.write(|repo| repo.idempotent_answer("scope", key))
+            .expect("read an answer")
+            .is_some()
+    }
+
+    #[test]
+    fn day_old_answers_are_purged_at_most_once_an_hour() {
+        let db = Db::open_in_memory().expect("database");
+        let now = 10 * 24 * HOUR_MS;
+        save(&db, "old", now - RETENTION_MS - 1);
+        save(&db, "fresh", now - HOUR_MS);
+        assert_eq!(purge_if_due(&db, now).ok(), Some(Some(1)));
+        assert!(!kept(&db, "old") && kept(&db, "fresh"));
+
+        // Within the hour nothing runs, even with something to purge...
+        save(&db, "old-again", now - RETENTION_MS - 1);
+        assert_eq!(purge_if_due(&db, now + HOUR_MS - 1).ok(), Some(None));
+        assert!(kept(&db, "old-again"));
+        // ...and after it, the purge runs again.
+        assert_eq!(purge_if_due(&db, now + HOUR_MS).ok(), Some(Some(1)));
+        assert!(!kept(&db, "old-again") && kept(&db, "fresh"));
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_stop_purging() {
+        let db = Db::open_in_memory().expect("database");
+        let now = 10 * 24 * HOUR_MS;
+        assert_eq!(purge_if_due(&db, now).ok(), Some(Some(0)));
+        // The last purge appears to be in the future: purge rather than wait for the clock to catch up.
+        assert_eq!(purge_if_due(&db, now - HOUR_MS).ok(), Some(Some(0)));
+    }
+}
