@@ -1,6 +1,6 @@
 //! The `Companion` facade against a local HTTP stub (the real server is exercised in
 //! tests/companion_*.rs): token refresh on 401, a late acceptance, batching at 1 fix/s over an hour,
-//! and `on_location` completing while a request hangs.
+//! `on_location` completing while a request hangs, and the driver feed ending a cancelled dispatch.
 
 mod companion_stub;
 
@@ -410,4 +410,91 @@ fn an_unreadable_dispatch_record_is_reported_not_fatal() {
     let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
     assert_eq!(c.state().phase, Phase::Idle);
     assert!(events.has(|e| matches!(e, CompanionEvent::Error { .. })));
+}
+
+/// The driver feed: a cancellation of the current order ends the dispatch at once (no location batch
+/// needed), one about another order is ignored, and a companion reopened on the same directory resumes
+/// the feed after the last event it handled, so the old cancellation cannot end a new dispatch of the
+/// same order.
+#[test]
+fn a_cancellation_on_the_driver_feed_ends_the_dispatch_once_and_is_not_replayed() {
+    let reoffer = Arc::new(AtomicBool::new(false));
+    let offered = reoffer.clone();
+    let first = offers_body("off1", "order-1", STORE.0, STORE.1, &rfc3339(T0 + 60_000));
+    let second = offers_body("off2", "order-1", STORE.0, STORE.1, &rfc3339(T0 + 60_000));
+    let feed = concat!(
+        ": keep-alive\n\n",
+        "id: 1\nevent: unassigned\ndata: {\"orderId\":\"order-9\",\"reason\":\"pickup_timeout\"}\n\n",
+        "id: 2\nevent: order_cancelled\ndata: {\"orderId\":\"order-1\",\n",
+        "data: \"reason\":\"store_cancelled\"}\n\n",
+    );
+    let stub = Stub::start(Arc::new(move |r| {
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/driver/offers") if offered.load(Ordering::SeqCst) => (200, second.clone()),
+            ("GET", "/driver/offers") => (200, first.clone()),
+            // Replayed from the start without a cursor; nothing new after it.
+            ("GET", "/driver/events") if r.last_event_id.is_none() => (200, feed.to_string()),
+            ("GET", "/driver/events") => (200, ": nothing new\n\n".to_string()),
+            _ => (200, r#"{"accepted": 1}"#.to_string()),
+        }
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let is_cancelled = |e: &CompanionEvent| {
+        matches!(
+            e,
+            CompanionEvent::PhaseChanged {
+                phase: Phase::Cancelled,
+                ..
+            }
+        )
+    };
+    {
+        let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
+        c.set_available(true).expect("available");
+        c.sync_now().expect("poll");
+        assert!(wait_until(Duration::from_secs(10), || events
+            .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
+        c.accept_dispatch("off1".to_string()).expect("accept");
+        // No fix is ever sent: only the feed can end this dispatch.
+        assert!(wait_until(Duration::from_secs(10), || events.has(is_cancelled)));
+        assert_eq!(c.state().phase, Phase::Cancelled);
+        assert!(events.has(|e| matches!(e, CompanionEvent::Error { reason }
+            if reason.contains("order_cancelled (store_cancelled)"))));
+        assert!(
+            !events.has(
+                |e| matches!(e, CompanionEvent::Error { reason } if reason.contains("unassigned"))
+            ),
+            "the earlier event about another order is ignored"
+        );
+        c.shutdown();
+    }
+    let before = stub.requests().len();
+    reoffer.store(true, Ordering::SeqCst);
+    let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
+    c.sync_now().expect("poll");
+    assert!(wait_until(Duration::from_secs(10), || events.has(
+        |e| matches!(e, CompanionEvent::DispatchOffered { offer } if offer.offer_id == "off2")
+    )));
+    c.accept_dispatch("off2".to_string()).expect("accept again");
+    let feed_requests = || -> Vec<_> {
+        stub.requests()
+            .into_iter()
+            .skip(before)
+            .filter(|r| r.path == "/driver/events")
+            .collect()
+    };
+    // Bounded: the feed has reconnected (each stub stream ends after its body) at least twice.
+    assert!(wait_until(Duration::from_secs(10), || feed_requests()
+        .len()
+        >= 2));
+    assert!(
+        feed_requests()
+            .iter()
+            .all(|r| r.last_event_id.as_deref() == Some("2")),
+        "the reopened companion resumes after the last event: {:?}",
+        feed_requests()
+    );
+    assert_eq!(c.state().phase, Phase::Accepted);
+    assert!(!events.has(is_cancelled));
 }

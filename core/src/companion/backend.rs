@@ -81,37 +81,90 @@ impl Backend {
 
     async fn send(&self, path: &str, post: Option<(&str, &str)>) -> Outcome {
         let url = format!("{}{}", self.base_url, path);
-        let mut refreshed = false;
-        loop {
-            let token = match self.token(refreshed) {
-                Ok(t) => t,
-                Err(e) => return Outcome::Retry(e.to_string()),
-            };
-            let request = match post {
-                Some((key, body)) => self
-                    .client
+        let response = self
+            .authorized(|client| match post {
+                Some((key, body)) => client
                     .post(&url)
                     .header("Idempotency-Key", key)
                     .header("Content-Type", "application/json")
                     .body(body.to_owned()),
-                None => self.client.get(&url),
-            }
-            .bearer_auth(token);
-            let response = match request.send().await {
-                Ok(r) => r,
-                // reqwest's message names the URL (paths carry ids, never positions or tokens).
-                Err(e) => return Outcome::Retry(transport_reason(e)),
-            };
-            let status = response.status();
-            let text = match response.text().await {
-                Ok(t) => t,
-                Err(e) => return Outcome::Retry(transport_reason(e)),
-            };
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                None => client.get(&url),
+            })
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        };
+        let status = response.status();
+        match response.text().await {
+            Ok(text) => classify(status, text),
+            Err(e) => Outcome::Retry(transport_reason(e)),
+        }
+    }
+
+    /// Opens a server-sent event stream, resuming after `last_event_id`. The response's body is the
+    /// stream; it is cut after `max_life` at the latest (the caller reconnects from its cursor), instead
+    /// of the short request timeout. Any non-2xx answer comes back as the outcome to back off on.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        last_event_id: Option<&str>,
+        max_life: Duration,
+    ) -> std::result::Result<reqwest::Response, Outcome> {
+        let url = format!("{}{}", self.base_url, path);
+        let response = self
+            .authorized(|client| {
+                let request = client
+                    .get(&url)
+                    .header("Accept", "text/event-stream")
+                    .timeout(max_life);
+                match last_event_id {
+                    Some(id) => request.header("Last-Event-ID", id),
+                    None => request,
+                }
+            })
+            .await?;
+        let status = response.status();
+        let is_stream = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if status.is_success() && is_stream {
+            return Ok(response);
+        }
+        if status.is_success() {
+            // A captive portal or a proxy's page, not the feed.
+            return Err(Outcome::Retry(
+                "the event feed answered without a stream".to_owned(),
+            ));
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(classify(status, text))
+    }
+
+    /// Sends the request `build` makes with the bearer token, refreshing the token once on a 401.
+    /// Transport failures are `Retry`; every answer, whatever its status, is returned.
+    async fn authorized(
+        &self,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> std::result::Result<reqwest::Response, Outcome> {
+        let mut refreshed = false;
+        loop {
+            let token = self
+                .token(refreshed)
+                .map_err(|e| Outcome::Retry(e.to_string()))?;
+            // reqwest's message names the URL (paths carry ids, never positions or tokens).
+            let response = build(&self.client)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| Outcome::Retry(transport_reason(e)))?;
+            if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 continue;
             }
-            return classify(status, text);
+            return Ok(response);
         }
     }
 }

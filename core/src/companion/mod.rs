@@ -3,7 +3,8 @@
 //!
 //! - [`Companion`] — the facade (FFI-shaped: records, enums, one listener trait, typed errors).
 //! - [`session`] — state and decisions, synchronous; [`worker`] — the background thread that talks to the
-//!   server through [`backend`] and the durable [`outbox`] ([`schema`] for its migrations).
+//!   server through [`backend`] and the durable [`outbox`] ([`schema`] for its migrations); [`feed`]
+//!   keeps the driver's event stream ([`sse`]) open during a dispatch so cancellations arrive at once.
 //! - [`lifecycle`] (phases), [`geofence`] (fences of the active dispatch), [`evidence`] (pickup checks),
 //!   [`tracking`] (adaptive location requests), [`wire`] (the HTTP API's JSON), [`listener`] (events and
 //!   the platform's callbacks), [`config`], [`clock`], [`error`].
@@ -13,12 +14,14 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod feed;
 pub mod geofence;
 pub mod lifecycle;
 pub mod listener;
 pub mod outbox;
 pub mod schema;
 pub mod session;
+pub mod sse;
 pub mod tracking;
 pub mod wire;
 pub mod worker;
@@ -82,6 +85,7 @@ impl Companion {
             clock,
             backend,
             wake: tokio::sync::Notify::new(),
+            feed_wake: tokio::sync::Notify::new(),
             stop: std::sync::atomic::AtomicBool::new(false),
             poll_now: std::sync::atomic::AtomicBool::new(false),
         });
@@ -111,6 +115,7 @@ impl Companion {
         let events = op(&mut self.shared.lock(), now)?;
         self.shared.emit(events);
         self.shared.wake.notify_one();
+        self.shared.feed_wake.notify_one();
         Ok(())
     }
 
@@ -173,6 +178,7 @@ impl Companion {
     pub fn shutdown(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.wake.notify_one();
+        self.shared.feed_wake.notify_one();
         let handle = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(handle) = handle {
             // A panicked worker has nothing left to clean up; its error was already reported.

@@ -13,6 +13,7 @@ use super::lifecycle::{self, Leg, Phase, Trigger};
 use super::listener::{CompanionEvent, DispatchOffer, SyncStatus};
 use super::outbox::{Message, MessageKind, Outbox, StoredFix};
 use super::schema::OpenReport;
+use super::sse::SseEvent;
 use super::tracking::{profile_for, TrackingProfile};
 use super::wire::{self, ArrivalEvent};
 use crate::event::EventKind;
@@ -20,6 +21,9 @@ use crate::fix::LocationFix;
 
 const DISPATCH_KEY: &str = "dispatch";
 const AVAILABLE_KEY: &str = "available";
+/// The id of the last driver-feed event handled, so a reconnect or a restart resumes after it and an
+/// old cancellation is never replayed.
+const FEED_CURSOR_KEY: &str = "feed_last_event_id";
 
 /// The dispatch being worked on (or the last one, once final). Persisted after every change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -628,10 +632,7 @@ impl Session {
         self.outbox.mark_failed(msg.seq, now_ms, &reason)?;
         let mut events = Vec::new();
         self.set_online(true, None, &mut events);
-        let is_current = self
-            .dispatch
-            .as_ref()
-            .is_some_and(|d| d.offer.order_id == msg.order_id && !d.phase.is_final());
+        let is_current = self.is_current(&msg.order_id);
         match (msg.kind, code) {
             (MessageKind::Accept, _) if is_current => {
                 // Too late, withdrawn or never ours: the dispatch never started.
@@ -646,13 +647,67 @@ impl Session {
                 });
             }
             (_, "forbidden" | "order_not_found") if is_current => {
-                // The order is no longer this driver's (cancelled or reassigned).
-                self.end_dispatch(Trigger::Cancelled, &reason, now_ms, &mut events)?;
+                self.order_lost(&msg.order_id, &reason, now_ms, &mut events)?;
             }
             _ => events.push(CompanionEvent::Error { reason }),
         }
         self.refresh_sync_counts()?;
         Ok(events)
+    }
+
+    /// Whether the driver feed should be open: while a dispatch is active, so a cancellation is heard
+    /// at once rather than at the next location batch.
+    pub fn wants_feed(&self) -> bool {
+        self.active().is_some()
+    }
+
+    /// Where the driver feed resumes (`Last-Event-ID`); `None` before the first event.
+    pub fn feed_cursor(&self) -> Result<Option<String>> {
+        self.outbox.get_state(FEED_CURSOR_KEY)
+    }
+
+    /// One event from the driver feed. An order-ending event about the current dispatch ends it exactly
+    /// as a refused message would; events about other orders only move the cursor.
+    pub fn on_feed_event(&mut self, event: &SseEvent, now_ms: i64) -> Result<Vec<CompanionEvent>> {
+        let mut events = Vec::new();
+        match wire::parse_order_ended(&event.kind, &event.data) {
+            Ok(Some(ended)) => {
+                let reason = format!("the server ended the order: {}", ended.why);
+                self.order_lost(&ended.order_id, &reason, now_ms, &mut events)?;
+            }
+            Ok(None) => {}
+            Err(reason) => events.push(CompanionEvent::Error {
+                reason: reason.to_owned(),
+            }),
+        }
+        // Only ids the server can take back as `Last-Event-ID` are kept.
+        if let Some(id) = event.id.as_deref().filter(|id| id.parse::<u64>().is_ok()) {
+            self.outbox.put_state(FEED_CURSOR_KEY, id)?;
+        }
+        self.refresh_sync_counts()?;
+        Ok(events)
+    }
+
+    fn is_current(&self, order_id: &str) -> bool {
+        self.dispatch
+            .as_ref()
+            .is_some_and(|d| d.offer.order_id == order_id && !d.phase.is_final())
+    }
+
+    /// The one place where the server taking an order away (a refused message's 403/404, or a feed
+    /// event: cancelled, unassigned, overdue) ends the current dispatch. Other orders are ignored.
+    fn order_lost(
+        &mut self,
+        order_id: &str,
+        reason: &str,
+        now_ms: i64,
+        events: &mut Vec<CompanionEvent>,
+    ) -> Result<bool> {
+        if !self.is_current(order_id) {
+            return Ok(false);
+        }
+        self.end_dispatch(Trigger::Cancelled, reason, now_ms, events)?;
+        Ok(true)
     }
 
     fn end_dispatch(

@@ -279,3 +279,42 @@ pub struct WireError {
     #[serde(default)]
     pub code: String,
 }
+
+/// A driver-feed event saying an order is no longer this driver's to work on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEnded {
+    pub order_id: String,
+    /// `"<event>"` or `"<event> (<reason>)"`: the server's words, no personal data.
+    pub why: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireOrderEvent {
+    order_id: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The driver feed's `order_cancelled`, `unassigned` (also accepted as `driver_unassigned`) and
+/// `delivery_overdue` events (docs/http-api.md, `GET /driver/events`). `Ok(None)` for every other kind;
+/// an error when one of those kinds carries data without an order id.
+pub fn parse_order_ended(kind: &str, data: &str) -> Result<Option<OrderEnded>, &'static str> {
+    if !matches!(
+        kind,
+        "order_cancelled" | "unassigned" | "driver_unassigned" | "delivery_overdue"
+    ) {
+        return Ok(None);
+    }
+    let event: WireOrderEvent =
+        serde_json::from_str(data).map_err(|_| "a driver feed event has no readable order id")?;
+    // The reason is a server code; capped so a malformed one cannot bloat the error event.
+    let why = match event.reason {
+        Some(reason) => format!("{kind} ({})", reason.chars().take(64).collect::<String>()),
+        None => kind.to_owned(),
+    };
+    Ok(Some(OrderEnded {
+        order_id: event.order_id,
+        why,
+    }))
+}

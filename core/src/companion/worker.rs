@@ -1,6 +1,7 @@
 //! The companion's background thread: a single-threaded tokio runtime that drains the outbox (oldest
 //! due message first, one order's messages strictly in order), polls offers while the driver is
-//! available, seals periodic location batches and purges expired data. It holds the session lock only
+//! available, seals periodic location batches and purges expired data; the driver feed ([`super::feed`])
+//! runs beside it on the same runtime. It holds the session lock only
 //! around storage work, never across a request, so `on_location` never waits on the network.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,7 @@ use super::wire;
 
 /// Longest the worker sleeps without looking again (real time). Keeps a manual clock in tests and a
 /// suspended-then-resumed phone from waiting on a stale deadline.
-const MAX_IDLE: Duration = Duration::from_millis(500);
+pub(crate) const MAX_IDLE: Duration = Duration::from_millis(500);
 
 /// Everything the facade and the worker share.
 pub struct Shared {
@@ -28,6 +29,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     pub backend: Backend,
     pub wake: Notify,
+    /// Wakes the driver feed task (a dispatch started, or the companion stops).
+    pub feed_wake: Notify,
     pub stop: AtomicBool,
     /// `sync_now` asks for an offer poll regardless of the poll interval.
     pub poll_now: AtomicBool,
@@ -54,7 +57,15 @@ pub fn spawn(shared: Arc<Shared>) -> Result<std::thread::JoinHandle<()>> {
         .map_err(Error::Runtime)?;
     std::thread::Builder::new()
         .name("fencepost-companion".to_owned())
-        .spawn(move || runtime.block_on(run(shared)))
+        .spawn(move || {
+            runtime.block_on(async {
+                // The driver feed runs beside the loop on this thread; it never holds the session lock
+                // across an await, so neither waits on the other's network.
+                let feed = tokio::spawn(super::feed::run(shared.clone()));
+                run(shared).await;
+                feed.abort();
+            })
+        })
         .map_err(Error::Runtime)
 }
 
@@ -92,7 +103,7 @@ async fn run(shared: Arc<Shared>) {
     }
 }
 
-fn report(shared: &Shared, err: &Error) {
+pub(crate) fn report(shared: &Shared, err: &Error) {
     tracing::warn!(error = %err, "companion worker");
     shared.emit(vec![CompanionEvent::Error {
         reason: err.to_string(),

@@ -14,6 +14,7 @@ pub struct Request {
     pub path: String,
     pub idempotency_key: Option<String>,
     pub authorization: Option<String>,
+    pub last_event_id: Option<String>,
     pub body: String,
 }
 
@@ -69,7 +70,7 @@ fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Request>>>) {
             return;
         };
         let (method, path) = (method.to_string(), path.to_string());
-        let (mut length, mut key, mut auth) = (0usize, None, None);
+        let (mut length, mut key, mut auth, mut last_id) = (0usize, None, None, None);
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -85,6 +86,7 @@ fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Request>>>) {
                     "content-length" => length = value.parse().unwrap_or(0),
                     "idempotency-key" => key = Some(value),
                     "authorization" => auth = Some(value),
+                    "last-event-id" => last_id = Some(value),
                     _ => {}
                 }
             }
@@ -98,14 +100,21 @@ fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Request>>>) {
             path,
             idempotency_key: key,
             authorization: auth,
+            last_event_id: last_id,
             body: String::from_utf8_lossy(&body).into_owned(),
         };
         let (status, answer) = handler(&request);
+        // The driver feed answers as an event stream (the whole stream is the body; it then ends).
+        let content_type = if request.path.starts_with("/driver/events") {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
         if let Ok(mut log) = log.lock() {
             log.push(request);
         }
         let response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{answer}",
             answer.len()
         );
         if writer.write_all(response.as_bytes()).is_err() {
