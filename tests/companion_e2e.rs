@@ -186,10 +186,21 @@ impl World {
 
     /// Available driver, first fix, order placed, offer accepted. Returns the order id.
     fn dispatch(&self, companion: &Companion, recorder: &Recorder, clock: &ManualClock) -> String {
+        self.dispatch_at(companion, recorder, clock, self.time_of(START))
+    }
+
+    /// As [`World::dispatch`], the driver standing at START at time `at_ms` (phone clock).
+    fn dispatch_at(
+        &self,
+        companion: &Companion,
+        recorder: &Recorder,
+        clock: &ManualClock,
+        at_ms: i64,
+    ) -> String {
         companion.set_available(true).expect("available");
-        clock.set(self.time_of(START));
+        clock.set(at_ms);
         companion
-            .on_location(fix_at(&self.points, START, self.time_of(START)))
+            .on_location(fix_at(&self.points, START, at_ms))
             .expect("fix");
         assert!(settle(companion), "availability report sent");
         let order_id = self.place_order();
@@ -571,4 +582,94 @@ fn every_pickup_refusal_is_typed() {
     companion.confirm_pickup(qr).expect("real code");
     assert!(settle(&companion));
     assert_eq!(w.status(&order_id), "out_for_delivery");
+}
+
+/// Waits (bounded) for the companion to end `order_id` as cancelled.
+fn wait_cancelled(recorder: &Recorder, order_id: &str) -> bool {
+    recorder
+        .wait_for(WAIT, |e| {
+            matches!(e, CompanionEvent::PhaseChanged { order_id: o, phase: Phase::Cancelled } if o == order_id)
+        })
+        .is_some()
+}
+
+/// The server takes an accepted order away (the driver's heartbeat lapses on its test clock) and the
+/// companion hears it on the driver feed within seconds — no location batch (the companion's clock
+/// never reaches the 30 s batch interval), no refused request. Reopened on the same directory it resumes
+/// the feed after that event, and the next order's unassignment ends only that order's dispatch.
+#[test]
+fn a_server_side_unassignment_reaches_the_companion_through_the_driver_feed() {
+    let w = World::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(w.time_of(START)));
+    let first = {
+        let (companion, recorder) = w.open(dir.path(), &clock);
+        let order_id = w.dispatch(&companion, &recorder, &clock);
+        // Silence past the 120 s heartbeat: the server unassigns the driver and re-dispatches.
+        w.api.advance(w.admin(), 121);
+        assert_eq!(w.status(&order_id), "accepted_by_store");
+        assert!(
+            wait_cancelled(&recorder, &order_id),
+            "cancellation heard on the feed: {:?}",
+            recorder.events()
+        );
+        assert_eq!(companion.state().phase, Phase::Cancelled);
+        // Emitted right after the phase change: waited for, not assumed.
+        let why = recorder.wait_for(WAIT, |e| {
+            matches!(e, CompanionEvent::Error { reason } if reason.contains("unassigned (heartbeat_timeout)"))
+        });
+        assert!(why.is_some(), "{:?}", recorder.events());
+        companion.shutdown();
+        order_id
+    };
+    let unassigned = crate::support::sse::read_until(
+        &w.server.base,
+        "/driver/events",
+        &w.driver_token,
+        0,
+        WAIT,
+        |e| e.kind == "unassigned" && e.data["orderId"] == first.as_str(),
+    )
+    .expect("the server's unassigned event")
+    .pop()
+    .expect("one event");
+    let cursor = {
+        let (outbox, _) = Outbox::open(dir.path()).expect("outbox");
+        outbox.get_state("feed_last_event_id").expect("state")
+    };
+    let cursor: i64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(-1);
+    assert!(
+        cursor >= unassigned.id,
+        "the feed cursor ({cursor}) is past the handled event ({})",
+        unassigned.id
+    );
+
+    let (companion, recorder) = w.open(dir.path(), &clock);
+    // The server's clock is 121 s ahead now: the driver's next fix is too, or it would be too old to
+    // count as "seen" for dispatch.
+    let second = w.dispatch_at(&companion, &recorder, &clock, w.time_of(START) + 122_000);
+    assert_ne!(second, first);
+    w.api.advance(w.admin(), 121);
+    assert!(
+        wait_cancelled(&recorder, &second),
+        "{:?}",
+        recorder.events()
+    );
+    let cancellations = recorder
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                CompanionEvent::PhaseChanged {
+                    phase: Phase::Cancelled,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        cancellations, 1,
+        "only the second order ended after the reopen"
+    );
 }
