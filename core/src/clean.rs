@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineConfig;
 use crate::fix::{FixError, LocationFix};
-use crate::geodesy::{bearing_deg, distance_m};
+use crate::geodesy::Origin;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +80,9 @@ pub struct Cleaner {
     last: Option<CleanFix>,
     /// Where the current stop began, while `Stopped`.
     stopped_at: Option<(f64, f64)>,
+    /// The last accepted fix as the origin of the distances measured from it, for the engine to
+    /// measure its own from without recomputing the trigonometry (see [`Origin`]).
+    origin: Option<Origin>,
 }
 
 impl Cleaner {
@@ -100,12 +103,18 @@ impl Cleaner {
             last_time_ms: None,
             last: None,
             stopped_at: None,
+            origin: None,
         }
     }
 
     /// The outcome of the latest fix that was not rejected.
     pub fn last(&self) -> Option<&CleanFix> {
         self.last.as_ref()
+    }
+
+    /// The latest accepted fix as an [`Origin`] to measure from.
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// Cleans one fix. Rejected input is an error and leaves the state untouched.
@@ -122,18 +131,20 @@ impl Cleaner {
             }
         }
         self.last_time_ms = Some(fix.time_ms);
+        // Every distance the cleaner measures is from this fix.
+        let origin = Origin::new(fix.lat, fix.lon);
 
         let plausible_from_history = match self.history.back() {
             None => true,
-            Some(prev) => self.plausible(prev, &fix),
+            Some(prev) => self.plausible(prev, &fix, &origin),
         };
         if plausible_from_history {
             // A spike that the next fix contradicts is simply dropped.
             self.pending.clear();
-            return Ok(self.accept(fix));
+            return Ok(self.accept(fix, origin));
         }
         match self.pending.last() {
-            Some(prev) if self.plausible(prev, &fix) => self.pending.push(fix.clone()),
+            Some(prev) if self.plausible(prev, &fix, &origin) => self.pending.push(fix.clone()),
             _ => {
                 self.pending.clear();
                 self.pending.push(fix.clone());
@@ -144,27 +155,29 @@ impl Cleaner {
             self.pending.clear();
             self.history.clear();
             self.stopped_at = None;
-            return Ok(self.accept(fix));
+            return Ok(self.accept(fix, origin));
         }
         Ok(self.record(fix, FixStatus::Quarantined))
     }
 
-    fn plausible(&self, a: &LocationFix, b: &LocationFix) -> bool {
+    /// Whether `b` (measured from as `origin`) is reachable from `a`.
+    fn plausible(&self, a: &LocationFix, b: &LocationFix, origin: &Origin) -> bool {
         let dt_s = (b.time_ms - a.time_ms) as f64 / 1000.0;
         if dt_s <= 0.0 {
             return true;
         }
         // Both fixes may be off by their accuracy radius; only the rest of the distance must be real.
         let slack = a.accuracy_m.unwrap_or(0.0) + b.accuracy_m.unwrap_or(0.0);
-        let moved = (distance_m(a.lat, a.lon, b.lat, b.lon) - slack).max(0.0);
+        let moved = (origin.distance_m(a.lat, a.lon) - slack).max(0.0);
         moved / dt_s <= self.params.max_plausible_speed_mps
     }
 
-    fn accept(&mut self, fix: LocationFix) -> &CleanFix {
+    fn accept(&mut self, fix: LocationFix, origin: Origin) -> &CleanFix {
         self.history.push_back(fix.clone());
         self.trim_history(fix.time_ms);
-        let (speed, heading, measured) = self.speed_and_heading(&fix);
-        let motion = self.motion(&fix, speed, measured);
+        let (speed, heading, measured) = self.speed_and_heading(&fix, &origin);
+        let motion = self.motion(&fix, &origin, speed, measured);
+        self.origin = Some(origin);
         let accuracy_m = fix.accuracy_m.unwrap_or(self.params.unknown_accuracy_m);
         self.last.insert(CleanFix {
             fix,
@@ -211,6 +224,7 @@ impl Cleaner {
     fn speed_and_heading(
         &self,
         fix: &LocationFix,
+        origin: &Origin,
     ) -> (Option<f64>, Option<f64>, Option<(i64, f64)>) {
         let base = self
             .anchor(fix.time_ms, self.params.speed_window_ms)
@@ -218,13 +232,13 @@ impl Cleaner {
         let Some(b) = base else {
             return (fix.speed_mps, fix.bearing_deg, None);
         };
-        let d = distance_m(b.lat, b.lon, fix.lat, fix.lon);
+        let d = origin.distance_m(b.lat, b.lon);
         let dt_s = (fix.time_ms - b.time_ms) as f64 / 1000.0;
         let speed = fix.speed_mps.or(Some(d / dt_s));
         // Only derive a heading when nobody gave one (it costs an atan2 and more).
         let heading = fix.bearing_deg.or_else(|| {
             (d >= self.params.min_heading_displacement_m)
-                .then(|| bearing_deg(b.lat, b.lon, fix.lat, fix.lon))
+                .then(|| origin.bearing_from_deg(b.lat, b.lon))
         });
         (speed, heading, Some((b.time_ms, d)))
     }
@@ -238,6 +252,7 @@ impl Cleaner {
     fn motion(
         &mut self,
         fix: &LocationFix,
+        origin: &Origin,
         speed: Option<f64>,
         measured: Option<(i64, f64)>,
     ) -> Motion {
@@ -258,11 +273,11 @@ impl Cleaner {
         let window_s = (fix.time_ms - anchor.time_ms) as f64 / 1000.0;
         let anchor_m = match measured {
             Some((t, d)) if t == anchor.time_ms => d,
-            _ => distance_m(anchor.lat, anchor.lon, fix.lat, fix.lon),
+            _ => origin.distance_m(anchor.lat, anchor.lon),
         };
         let average = anchor_m / window_s;
         if let Some((lat, lon)) = self.stopped_at {
-            let strayed = distance_m(lat, lon, fix.lat, fix.lon) > 2.0 * p.stop_radius_m;
+            let strayed = origin.distance_m(lat, lon) > 2.0 * p.stop_radius_m;
             let fast = average > 2.0 * p.stop_speed_mps
                 || reported.is_some_and(|s| s > 2.0 * p.stop_speed_mps);
             if !strayed && !fast {
@@ -276,7 +291,7 @@ impl Cleaner {
                 .history
                 .iter()
                 .filter(|f| f.time_ms > anchor.time_ms && f.time_ms < fix.time_ms)
-                .all(|f| distance_m(f.lat, f.lon, fix.lat, fix.lon) <= p.stop_radius_m);
+                .all(|f| origin.distance_m(f.lat, f.lon) <= p.stop_radius_m);
         let slow = average <= p.stop_speed_mps && reported.is_none_or(|s| s <= p.stop_speed_mps);
         if within && slow {
             self.stopped_at = Some((anchor.lat, anchor.lon));

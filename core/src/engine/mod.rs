@@ -22,7 +22,7 @@ use crate::eta::{EtaTracker, TargetProgress};
 use crate::event::GeofenceEvent;
 use crate::fence::Fence;
 use crate::fix::{FixError, LocationFix};
-use crate::geodesy::signed_distance_m;
+use crate::geodesy::Origin;
 use crate::index::FenceIndex;
 use arrival::FenceView;
 use fences::FenceSet;
@@ -171,12 +171,18 @@ impl GeofenceEngine {
             return Ok(events);
         }
         let clean = clean.clone();
+        // The fix's trigonometry, computed once by the cleaner for every distance measured from it.
+        let origin = match self.cleaner.origin() {
+            Some(origin) => *origin,
+            None => Origin::new(clean.fix.lat, clean.fix.lon),
+        };
 
         let target = self
             .target_slot
             .and_then(|slot| self.fences.get(slot))
             .map(|s| &s.fence);
-        self.eta.update(&self.config, target, &clean, &mut events);
+        self.eta
+            .update(&self.config, target, &clean, &origin, &mut events);
 
         if clean.motion == Motion::Moving && clean.heading_deg.is_some() {
             self.moving_heading_deg = clean.heading_deg;
@@ -188,11 +194,7 @@ impl GeofenceEngine {
                 continue;
             };
             let view = FenceView {
-                signed_distance_m: signed_distance_m(
-                    &stored.fence.shape,
-                    clean.fix.lat,
-                    clean.fix.lon,
-                ),
+                signed_distance_m: origin.signed_distance_m(&stored.fence.shape),
                 dwell_s: stored.fence.dwell_s,
                 centre: (stored.cap.lat, stored.cap.lon),
                 heading_deg: self.moving_heading_deg,

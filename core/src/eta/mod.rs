@@ -35,7 +35,7 @@ use crate::clean::{CleanFix, Motion};
 use crate::engine::EngineConfig;
 use crate::event::{EventKind, GeofenceEvent};
 use crate::fence::Fence;
-use crate::geodesy::{distance_m, signed_distance_m};
+use crate::geodesy::Origin;
 
 /// Where the driver stands relative to the target, as of the last accepted fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,18 +108,20 @@ impl EtaTracker {
     }
 
     /// Records the fix's speed and, if the target fence is given, updates progress and pushes events.
+    /// `origin` is the fix, to measure from.
     pub fn update(
         &mut self,
         config: &EngineConfig,
         target: Option<&Fence>,
         fix: &CleanFix,
+        origin: &Origin,
         events: &mut Vec<GeofenceEvent>,
     ) {
         let t = fix.fix.time_ms;
         let (lat, lon) = (fix.fix.lat, fix.fix.lon);
         let hop = self
             .previous
-            .map(|(t0, lat0, lon0)| ((t - t0) as f64 / 1000.0, distance_m(lat0, lon0, lat, lon)));
+            .map(|(t0, lat0, lon0)| ((t - t0) as f64 / 1000.0, origin.distance_m(lat0, lon0)));
         let gap_speed = hop.and_then(|(dt_s, hop_m)| {
             (dt_s > config.speed_window_s && dt_s > 0.0).then(|| hop_m / dt_s)
         });
@@ -147,7 +149,7 @@ impl EtaTracker {
         let (Some(leg), Some(fence)) = (self.leg.as_mut(), target) else {
             return;
         };
-        let distance_m = signed_distance_m(&fence.shape, lat, lon).max(0.0);
+        let distance_m = origin.signed_distance_m(&fence.shape).max(0.0);
         let hop_m = hop.map_or(0.0, |(_, m)| m);
         self.circuity
             .observe(config, hop_m, distance_m, fix.motion == Motion::Moving);

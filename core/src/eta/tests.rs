@@ -70,7 +70,13 @@ fn running_speed_average_equals_the_window_mean() {
         } else if has_speed {
             samples.push((t, speed));
         }
-        tracker.update(&config, None, &fix, &mut Vec::new());
+        tracker.update(
+            &config,
+            None,
+            &fix,
+            &Origin::new(fix.fix.lat, fix.fix.lon),
+            &mut Vec::new(),
+        );
         let expected = window_mean(&samples, t, window_ms);
         let got = (tracker.span_ms > 0).then(|| tracker.weighted / tracker.span_ms as f64);
         match (expected, got) {
@@ -180,7 +186,13 @@ fn sparse_fixes_over_stops_average_the_distance_covered() {
         let lat = 60.17 + along_m / 111_412.0;
         let mut fix = clean(second * 1000, Some(speed), Motion::Moving);
         fix.fix.lat = lat;
-        tracker.update(&config, None, &fix, &mut Vec::new());
+        tracker.update(
+            &config,
+            None,
+            &fix,
+            &Origin::new(fix.fix.lat, fix.fix.lon),
+            &mut Vec::new(),
+        );
     }
     let recent = tracker.weighted / tracker.span_ms as f64;
     assert!(
