@@ -104,22 +104,33 @@ fn serve(stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Request>>>) {
             body: String::from_utf8_lossy(&body).into_owned(),
         };
         let (status, answer) = handler(&request);
-        // The driver feed answers as an event stream (the whole stream is the body; it then ends).
-        let content_type = if request.path.starts_with("/driver/events") {
-            "text/event-stream"
-        } else {
-            "application/json"
-        };
+        let is_feed = request.path.starts_with("/driver/events") && status == 200;
         if let Ok(mut log) = log.lock() {
             log.push(request);
         }
+        if is_feed {
+            hold_feed(&mut writer, &answer);
+            return;
+        }
         let response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
             answer.len()
         );
         if writer.write_all(response.as_bytes()).is_err() {
             return;
         }
+    }
+}
+
+/// The driver feed as the real server serves it: an event stream that stays open (closed-delimited
+/// body), `answer` first, then a keep-alive comment every 200 ms until the client hangs up.
+fn hold_feed(writer: &mut TcpStream, answer: &str) {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+    if writer.write_all(head.as_bytes()).is_err() || writer.write_all(answer.as_bytes()).is_err() {
+        return;
+    }
+    while writer.write_all(b": keep-alive\n\n").is_ok() {
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
 
