@@ -94,6 +94,16 @@ fn open(
     (c, events)
 }
 
+/// Goes available, polls until `offer_id` is offered (bounded) and accepts it.
+fn accept_offer(c: &Companion, events: &Events, offer_id: &str) {
+    c.set_available(true).expect("available");
+    c.sync_now().expect("poll");
+    assert!(wait_until(Duration::from_secs(10), || events.has(
+        |e| matches!(e, CompanionEvent::DispatchOffered { offer } if offer.offer_id == offer_id)
+    )));
+    c.accept_dispatch(offer_id.to_string()).expect("accept");
+}
+
 fn static_token() -> Arc<dyn TokenProvider> {
     Arc::new(Rotating {
         refreshed: AtomicBool::new(true),
@@ -185,12 +195,7 @@ fn an_acceptance_the_server_refuses_expires_the_dispatch_and_disarms_tracking() 
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(ManualClock::new(T0));
     let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
-    c.set_available(true).expect("available");
-    c.sync_now().expect("poll");
-    assert!(wait_until(Duration::from_secs(10), || events
-        .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
-    c.accept_dispatch("off1".to_string())
-        .expect("accepted locally");
+    accept_offer(&c, &events, "off1");
     assert_eq!(c.state().phase, Phase::Accepted);
     assert!(wait_until(Duration::from_secs(10), || c.state().phase
         == Phase::Expired));
@@ -222,11 +227,7 @@ fn an_hour_at_one_fix_per_second_costs_at_most_a_sixtieth_of_the_requests() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(ManualClock::new(T0));
     let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
-    c.set_available(true).expect("available");
-    c.sync_now().expect("poll");
-    assert!(wait_until(Duration::from_secs(10), || events
-        .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
-    c.accept_dispatch("off1".to_string()).expect("accept");
+    accept_offer(&c, &events, "off1");
     let before = stub.posts().len();
     // 10 m/s northward, starting 40 km south of the store: never near it within the hour.
     let start_lat = STORE.0 - 0.36;
@@ -325,11 +326,7 @@ fn offline_fixes_coalesce_into_few_batches_and_all_arrive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(ManualClock::new(T0));
     let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
-    c.set_available(true).expect("available");
-    c.sync_now().expect("poll");
-    assert!(wait_until(Duration::from_secs(10), || events
-        .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
-    c.accept_dispatch("off1".to_string()).expect("accept");
+    accept_offer(&c, &events, "off1");
     assert!(wait_until(Duration::from_secs(10), || c
         .state()
         .sync
@@ -452,11 +449,7 @@ fn a_cancellation_on_the_driver_feed_ends_the_dispatch_once_and_is_not_replayed(
     };
     {
         let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
-        c.set_available(true).expect("available");
-        c.sync_now().expect("poll");
-        assert!(wait_until(Duration::from_secs(10), || events
-            .has(|e| matches!(e, CompanionEvent::DispatchOffered { .. }))));
-        c.accept_dispatch("off1".to_string()).expect("accept");
+        accept_offer(&c, &events, "off1");
         // No fix is ever sent: only the feed can end this dispatch.
         assert!(wait_until(Duration::from_secs(10), || events.has(is_cancelled)));
         assert_eq!(c.state().phase, Phase::Cancelled);
@@ -473,11 +466,7 @@ fn a_cancellation_on_the_driver_feed_ends_the_dispatch_once_and_is_not_replayed(
     let before = stub.requests().len();
     reoffer.store(true, Ordering::SeqCst);
     let (c, events) = open(&stub.url, dir.path(), &clock, static_token());
-    c.sync_now().expect("poll");
-    assert!(wait_until(Duration::from_secs(10), || events.has(
-        |e| matches!(e, CompanionEvent::DispatchOffered { offer } if offer.offer_id == "off2")
-    )));
-    c.accept_dispatch("off2".to_string()).expect("accept again");
+    accept_offer(&c, &events, "off2");
     let feed_requests = || -> Vec<_> {
         stub.requests()
             .into_iter()
