@@ -245,6 +245,30 @@ pub struct Origin {
     cos_lat: f64,
 }
 
+/// A point measured from many origins (the target fence's centre, from every fix of a leg), with
+/// its position on the ellipsoid computed once for the chord formula (two `sin_cos`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FixedPoint {
+    lat: f64,
+    lon: f64,
+    ecef: [f64; 3],
+}
+
+impl FixedPoint {
+    pub fn new(lat: f64, lon: f64) -> Self {
+        Self {
+            lat,
+            lon,
+            ecef: ellipsoid_ecef_m(lat, lon),
+        }
+    }
+
+    /// Whether this is the point (lat, lon).
+    pub fn is_at(&self, lat: f64, lon: f64) -> bool {
+        self.lat == lat && self.lon == lon
+    }
+}
+
 /// A point's offset from an [`Origin`] in the plane at their mid-latitude.
 struct Offset {
     east: f64,
@@ -274,8 +298,30 @@ impl Origin {
         }
     }
 
+    /// The origin as [`ecef_m`] gives it (for the spatial index), reusing its latitude's sine and
+    /// cosine.
+    pub fn sphere_ecef_m(&self) -> [f64; 3] {
+        let (sin_lon, cos_lon) = self.lon.to_radians().sin_cos();
+        [
+            EARTH_RADIUS_M * self.cos_lat * cos_lon,
+            EARTH_RADIUS_M * self.cos_lat * sin_lon,
+            EARTH_RADIUS_M * self.sin_lat,
+        ]
+    }
+
     /// Geodesic distance in metres to a point, as [`distance_m`] from the origin.
     pub fn distance_m(&self, lat: f64, lon: f64) -> f64 {
+        self.distance_with_m(lat, lon, || ellipsoid_ecef_m(lat, lon))
+    }
+
+    /// Distance in metres to a fixed point, as [`Origin::distance_m`]; a far one's position on the
+    /// ellipsoid is not recomputed.
+    pub fn distance_to_m(&self, point: &FixedPoint) -> f64 {
+        self.distance_with_m(point.lat, point.lon, || point.ecef)
+    }
+
+    /// [`Origin::distance_m`], with the point's ellipsoid position from `ecef` if it is needed.
+    fn distance_with_m(&self, lat: f64, lon: f64, ecef: impl FnOnce() -> [f64; 3]) -> f64 {
         if let Some(offset) = self.local_offset_m(lat, lon) {
             let d = offset.length_m();
             if d <= LOCAL_MAX_DISTANCE_M {
@@ -285,8 +331,7 @@ impl Origin {
             // trigonometry and the mid-latitude's sine already known.
             if d <= CHORD_MAX_DISTANCE_M * 0.99 {
                 let a = ellipsoid_ecef_sin_cos_m(self.sin_lat, self.cos_lat, self.lon);
-                let b = ellipsoid_ecef_m(lat, lon);
-                return chord_arc_from_ecef_m(a, b, offset.sin_mid, offset.east, offset.north);
+                return chord_arc_from_ecef_m(a, ecef(), offset.sin_mid, offset.east, offset.north);
             }
         }
         distance_m(self.lat, self.lon, lat, lon)
@@ -537,6 +582,7 @@ mod tests {
             let p = Geodesic.destination(Point::new(lon, lat), azimuth, d);
             let (lat2, lon2) = (p.y(), p.x());
             let origin = Origin::new(lat, lon);
+            assert_eq!(origin.sphere_ecef_m(), ecef_m(lat, lon));
             let free = distance_m(lat, lon, lat2, lon2);
             let relative = (origin.distance_m(lat2, lon2) - free).abs() / free.max(1.0);
             worst = worst.max(relative);

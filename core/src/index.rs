@@ -40,7 +40,11 @@ impl FenceIndex {
 
     /// Slots of the fences whose bounding box holds the point, in no particular order.
     pub fn candidates(&self, lat: f64, lon: f64, out: &mut Vec<u32>) {
-        let p = ecef_m(lat, lon);
+        self.candidates_at(ecef_m(lat, lon), out);
+    }
+
+    /// [`FenceIndex::candidates`] for a point already in the index's space ([`ecef_m`]).
+    pub fn candidates_at(&self, p: [f64; 3], out: &mut Vec<u32>) {
         let envelope = AABB::from_point(p);
         out.extend(
             self.tree

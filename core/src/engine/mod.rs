@@ -187,7 +187,7 @@ impl GeofenceEngine {
         if clean.motion == Motion::Moving && clean.heading_deg.is_some() {
             self.moving_heading_deg = clean.heading_deg;
         }
-        self.collect_candidates(&clean);
+        self.collect_candidates(&origin);
         let mut kinds = Vec::new();
         for &slot in &self.scratch {
             let Some(stored) = self.fences.get(slot) else {
@@ -218,12 +218,12 @@ impl GeofenceEngine {
     }
 
     /// Fills `scratch` with the slots to evaluate, sorted so events come out in a stable order.
-    fn collect_candidates(&mut self, clean: &CleanFix) {
+    fn collect_candidates(&mut self, fix: &Origin) {
         self.scratch.clear();
         match self.lookup {
             Lookup::Index => {
                 self.index
-                    .candidates(clean.fix.lat, clean.fix.lon, &mut self.scratch);
+                    .candidates_at(fix.sphere_ecef_m(), &mut self.scratch);
                 self.scratch.extend(self.states.keys().copied());
                 self.scratch.sort_unstable();
                 self.scratch.dedup();

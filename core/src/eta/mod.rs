@@ -35,7 +35,8 @@ use crate::clean::{CleanFix, Motion};
 use crate::engine::EngineConfig;
 use crate::event::{EventKind, GeofenceEvent};
 use crate::fence::Fence;
-use crate::geodesy::Origin;
+use crate::fence::FenceShape;
+use crate::geodesy::{FixedPoint, Origin};
 
 /// Where the driver stands relative to the target, as of the last accepted fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,26 @@ struct Leg {
     approached: bool,
     last_emitted: Option<(f64, f64)>,
     progress: Option<TargetProgress>,
+    /// A circle target's centre, kept so its distance from every fix reuses the centre's
+    /// trigonometry (see [`FixedPoint`]).
+    centre: Option<FixedPoint>,
+}
+
+impl Leg {
+    /// Distance in metres from the fix to the target's boundary, 0 inside.
+    fn distance_m(&mut self, fence: &Fence, origin: &Origin) -> f64 {
+        let signed = match &fence.shape {
+            FenceShape::Circle { lat, lon, radius_m } => {
+                let centre = match self.centre {
+                    Some(centre) if centre.is_at(*lat, *lon) => centre,
+                    _ => *self.centre.insert(FixedPoint::new(*lat, *lon)),
+                };
+                origin.distance_to_m(&centre) - radius_m
+            }
+            FenceShape::Polygon(_) => origin.signed_distance_m(&fence.shape),
+        };
+        signed.max(0.0)
+    }
 }
 
 #[derive(Default)]
@@ -84,6 +105,7 @@ impl EtaTracker {
             approached: false,
             last_emitted: None,
             progress: None,
+            centre: None,
         });
     }
 
@@ -149,7 +171,7 @@ impl EtaTracker {
         let (Some(leg), Some(fence)) = (self.leg.as_mut(), target) else {
             return;
         };
-        let distance_m = origin.signed_distance_m(&fence.shape).max(0.0);
+        let distance_m = leg.distance_m(fence, origin);
         let hop_m = hop.map_or(0.0, |(_, m)| m);
         self.circuity
             .observe(config, hop_m, distance_m, fix.motion == Motion::Moving);

@@ -4,6 +4,7 @@
 //! One line per event, in time order: `{"event", "fence_id", "time" (RFC 3339 UTC)}` plus `distance_m`
 //! and `eta_s` when the event carries them (docs/ARCHITECTURE.md, "CLI").
 
+use super::time::format_rfc3339_ms;
 use super::TracePoint;
 use crate::engine::GeofenceEngine;
 use crate::event::{EventKind, GeofenceEvent};
@@ -42,7 +43,7 @@ pub struct ReplaySummary {
 struct EventLine<'a> {
     event: EventKind,
     fence_id: &'a str,
-    time: String,
+    time: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,14 +83,22 @@ pub fn replay<W: Write>(
 
 /// Writes one event as a JSON line.
 pub fn write_event<W: Write>(out: &mut W, event: &GeofenceEvent) -> std::io::Result<()> {
-    let time = DateTime::from_timestamp_millis(event.time_ms)
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "event time is outside the representable range",
-            )
-        })?
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    let mut buf = [0u8; 24];
+    let chrono_time;
+    let time = match format_rfc3339_ms(event.time_ms, &mut buf) {
+        Some(time) => time,
+        None => {
+            chrono_time = DateTime::from_timestamp_millis(event.time_ms)
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "event time is outside the representable range",
+                    )
+                })?
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+            &chrono_time
+        }
+    };
     let line = EventLine {
         event: event.kind,
         fence_id: &event.fence_id,
