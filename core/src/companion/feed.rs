@@ -127,17 +127,18 @@ async fn connection(shared: &Shared) -> Ended {
                 return Ended::Failed;
             }
         };
-        for event in events {
-            let now = shared.clock.now_ms();
-            let handled = shared.lock().on_feed_event(&event, now);
-            match handled {
-                Ok(events) => {
-                    shared.emit(events);
-                    // The worker re-plans: a dispatch that ended stops its batches and may poll offers.
-                    shared.wake.notify_one();
-                }
-                Err(err) => report(shared, &err),
+        if events.is_empty() {
+            continue;
+        }
+        let now = shared.clock.now_ms();
+        let handled = shared.lock().on_feed_events(&events, now);
+        match handled {
+            Ok(events) => {
+                shared.emit(events);
+                // The worker re-plans: a dispatch that ended stops its batches and may poll offers.
+                shared.wake.notify_one();
             }
+            Err(err) => report(shared, &err),
         }
     }
 }

@@ -666,22 +666,35 @@ impl Session {
         self.outbox.get_state(FEED_CURSOR_KEY)
     }
 
-    /// One event from the driver feed. An order-ending event about the current dispatch ends it exactly
-    /// as a refused message would; events about other orders only move the cursor.
-    pub fn on_feed_event(&mut self, event: &SseEvent, now_ms: i64) -> Result<Vec<CompanionEvent>> {
+    /// Events from the driver feed (one network chunk's worth). An order-ending event about the current
+    /// dispatch ends it exactly as a refused message would; events about other orders only move the
+    /// cursor, which is written once per call (one fsync per chunk, not per event, when a first connection
+    /// replays a long history; re-handling a replayed event is harmless: the dispatch is already final).
+    pub fn on_feed_events(
+        &mut self,
+        feed: &[SseEvent],
+        now_ms: i64,
+    ) -> Result<Vec<CompanionEvent>> {
         let mut events = Vec::new();
-        match wire::parse_order_ended(&event.kind, &event.data) {
-            Ok(Some(ended)) => {
-                let reason = format!("the server ended the order: {}", ended.why);
-                self.order_lost(&ended.order_id, &reason, now_ms, &mut events)?;
+        for event in feed {
+            match wire::parse_order_ended(&event.kind, &event.data) {
+                Ok(Some(ended)) => {
+                    let reason = format!("the server ended the order: {}", ended.why);
+                    self.order_lost(&ended.order_id, &reason, now_ms, &mut events)?;
+                }
+                Ok(None) => {}
+                Err(reason) => events.push(CompanionEvent::Error {
+                    reason: reason.to_owned(),
+                }),
             }
-            Ok(None) => {}
-            Err(reason) => events.push(CompanionEvent::Error {
-                reason: reason.to_owned(),
-            }),
         }
         // Only ids the server can take back as `Last-Event-ID` are kept.
-        if let Some(id) = event.id.as_deref().filter(|id| id.parse::<u64>().is_ok()) {
+        let last_id = feed
+            .iter()
+            .rev()
+            .filter_map(|e| e.id.as_deref())
+            .find(|id| id.parse::<u64>().is_ok());
+        if let Some(id) = last_id {
             self.outbox.put_state(FEED_CURSOR_KEY, id)?;
         }
         self.refresh_sync_counts()?;
