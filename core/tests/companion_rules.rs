@@ -1,10 +1,12 @@
-//! The companion's pure rules: pickup evidence refusals, the lifecycle, the adaptive tracking profile.
+//! The companion's pure rules: pickup evidence refusals, the lifecycle, the adaptive tracking profile,
+//! which driver-feed events end an order.
 
 use fencepost_core::companion::evidence::{
     check_fix, check_pickup, code_order_id, EvidenceLimits, FixFacts, PickupRefusal,
 };
 use fencepost_core::companion::lifecycle::{next, Phase, Trigger};
 use fencepost_core::companion::tracking::{profile_for, TrackingAccuracy, TrackingProfile};
+use fencepost_core::companion::wire::{parse_order_ended, OrderEnded};
 use fencepost_core::companion::CompanionConfig;
 
 const ORDER: &str = "V1StGXR8_Z5jdHi6B-myT";
@@ -254,4 +256,36 @@ fn nonsense_configs_are_refused() {
     cfg = CompanionConfig::new("http://127.0.0.1:1");
     cfg.far_distance_m = 10.0;
     assert!(cfg.validate().is_err());
+}
+
+#[test]
+fn driver_feed_events_that_end_an_order_and_those_that_do_not() {
+    let ended = |kind, data| parse_order_ended(kind, data);
+    assert_eq!(
+        ended(
+            "unassigned",
+            r#"{"orderId": "o1", "reason": "pickup_timeout"}"#
+        ),
+        Ok(Some(OrderEnded {
+            order_id: "o1".to_owned(),
+            why: "unassigned (pickup_timeout)".to_owned(),
+        }))
+    );
+    assert_eq!(
+        ended("delivery_overdue", r#"{"orderId": "o2"}"#),
+        Ok(Some(OrderEnded {
+            order_id: "o2".to_owned(),
+            why: "delivery_overdue".to_owned(),
+        }))
+    );
+    assert!(matches!(
+        ended("order_cancelled", r#"{"orderId": "o3", "reason": "store_timeout"}"#),
+        Ok(Some(OrderEnded { order_id, .. })) if order_id == "o3"
+    ));
+    // Offers and withdrawals do not end a dispatch, whatever their data.
+    assert_eq!(ended("offer", "not json"), Ok(None));
+    assert_eq!(ended("offer_withdrawn", r#"{"orderId": "o1"}"#), Ok(None));
+    // An order-ending kind without an order id is a typed error, not a panic.
+    assert!(ended("order_cancelled", r#"{"reason": "x"}"#).is_err());
+    assert!(ended("unassigned", "\u{0}garbage").is_err());
 }
