@@ -70,13 +70,7 @@ fn running_speed_average_equals_the_window_mean() {
         } else if has_speed {
             samples.push((t, speed));
         }
-        tracker.update(
-            &config,
-            None,
-            &fix,
-            &Origin::new(fix.fix.lat, fix.fix.lon),
-            &mut Vec::new(),
-        );
+        record_speed(&mut tracker, &config, &fix);
         let expected = window_mean(&samples, t, window_ms);
         let got = (tracker.span_ms > 0).then(|| tracker.weighted / tracker.span_ms as f64);
         match (expected, got) {
@@ -186,17 +180,17 @@ fn sparse_fixes_over_stops_average_the_distance_covered() {
         let lat = 60.17 + along_m / 111_412.0;
         let mut fix = clean(second * 1000, Some(speed), Motion::Moving);
         fix.fix.lat = lat;
-        tracker.update(
-            &config,
-            None,
-            &fix,
-            &Origin::new(fix.fix.lat, fix.fix.lon),
-            &mut Vec::new(),
-        );
+        record_speed(&mut tracker, &config, &fix);
     }
     let recent = tracker.weighted / tracker.span_ms as f64;
     assert!(
         (recent - 6.0).abs() < 1.0,
         "recent average {recent} m/s, truth 6"
     );
+}
+
+/// Feeds one fix to a tracker with no target (only its speed is recorded).
+fn record_speed(tracker: &mut EtaTracker, config: &EngineConfig, fix: &CleanFix) {
+    let origin = Origin::new(fix.fix.lat, fix.fix.lon);
+    tracker.update(config, None, fix, &origin, &mut Vec::new());
 }
