@@ -264,13 +264,13 @@ impl Outcomes<'_> {
         order.status = OrderStatus::Cancelled;
         order.cancel_reason = Some(reason.to_string());
         self.repo.update_order(order)?;
+        let data = json!({"orderId": order.order_id, "reason": reason});
         if tell_store {
-            self.event(
-                STORE,
-                &order.store_id,
-                "order_cancelled",
-                json!({"orderId": order.order_id, "reason": reason}),
-            )?;
+            self.event(STORE, &order.store_id, "order_cancelled", data.clone())?;
+        }
+        // A driver on the way hears it at once (the companion ends the dispatch on this event).
+        if let Some(driver) = &order.driver_id {
+            self.event(DRIVER, driver, "order_cancelled", data)?;
         }
         Ok(())
     }
